@@ -1,0 +1,18 @@
+"""SDE Workbench: the Streamlit app. Layout only; every action calls curation/, embeddings/ or store/."""
+
+import streamlit as st
+
+from pages.common import sidebar
+
+st.set_page_config(page_title="SDE Workbench", page_icon=":material/travel_explore:", layout="wide")
+
+PAGES = {
+    "Content": [
+        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("pages/load.py", title="Load", icon=":material/upload_file:"),
+    ],
+}
+
+page = st.navigation(PAGES)
+sidebar()
+page.run()

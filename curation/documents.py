@@ -1,0 +1,73 @@
+"""The document model every loader maps onto, and the identity rules behind it."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import BaseModel, Field
+
+
+class SourceFormat(StrEnum):
+    """Record shapes the loaders understand (see SDE.md, 'Record shapes seen in the wild')."""
+
+    crawler = "crawler"
+    indexer = "indexer"
+    sinequa = "sinequa"
+    cosmos = "cosmos"
+    beir = "beir"
+    csv = "csv"
+    parquet = "parquet"
+    jsonl = "jsonl"
+
+
+class Document(BaseModel):
+    """One SDE page or corpus entry as the workspace stores it."""
+
+    doc_id: str = Field(description="BEIR _id, or the normalized URL")
+    url: str | None = None
+    title: str = ""
+    text: str
+    division: str | None = None
+    document_type: str | None = None
+    collection: str | None = None
+    tree_path: str | None = None
+    taxonomy_flags: list[str] = Field(default_factory=list)
+    source_format: SourceFormat
+    source_file: str | None = None
+    source_line: int | None = None
+    content_hash: str
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalize_url(url: str) -> str:
+    """A stable id for a URL: lower-case scheme and host, no default port, fragment or trailing slash.
+
+    Query strings are kept: on SDE sites they often select different content.
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if parts.port and parts.port != _DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{parts.port}"
+    path = parts.path or "/"
+    if len(path) > 1:
+        path = path.rstrip("/") or "/"
+    return urlunsplit((scheme, host, path, parts.query, ""))
+
+
+def content_hash(title: str, text: str) -> str:
+    """Hash of what retrievers and judges read; metadata changes do not make results stale."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(title.encode("utf-8", "surrogatepass"))
+    digest.update(b"\x00")
+    digest.update(text.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()

@@ -1,0 +1,62 @@
+"""Workspace settings: `workbench.toml`, overridable by `SDE_WORKBENCH_*` environment variables.
+
+Each feature owns its section's model; this module only assembles them. Secrets (LLM API keys)
+are never settings: they are read from the provider's own environment variable when needed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class IngestSettings(BaseModel):
+    """Limits applied to every row a loader reads."""
+
+    max_text_bytes: int = Field(2_000_000, gt=0, description="longer texts are rejected, not truncated")
+    batch_rows: int = Field(5_000, gt=0, description="rows staged per batch; bounds ingest memory")
+
+
+class StoreSettings(BaseModel):
+    """How long a process waits for another one holding the workspace."""
+
+    lock_timeout: float = Field(600.0, gt=0, description="seconds to wait for the workspace lock")
+
+
+class WorkbenchSettings(BaseSettings):
+    """Everything configurable about one workspace."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SDE_WORKBENCH_", env_nested_delimiter="__", extra="ignore", toml_file=None
+    )
+
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def load_settings(toml_path: Path) -> WorkbenchSettings:
+    """Read one workspace's `workbench.toml` (a missing file means all defaults)."""
+    bound = type(
+        "WorkspaceSettings",
+        (WorkbenchSettings,),
+        {"model_config": SettingsConfigDict(**{**WorkbenchSettings.model_config, "toml_file": toml_path})},
+    )
+    return bound()

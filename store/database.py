@@ -1,0 +1,108 @@
+"""The workspace's DuckDB file: short-lived connections under an inter-process lock.
+
+Nothing keeps a connection open between operations, so a long CLI job and the Streamlit app can
+share one workspace: each operation takes the lock (shared to read, exclusive to write), opens the
+file, works, and closes it. A write block is one transaction: an exception or a kill -9 inside it
+leaves the file as it was before the block.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from store.locks import file_lock
+from store.migrations import MIGRATIONS
+
+Connection = duckdb.DuckDBPyConnection
+
+
+class Database:
+    """One DuckDB file plus its lock; migrated to the newest schema on first open."""
+
+    def __init__(self, path: Path, *, lock_timeout: float = 600.0) -> None:
+        self.path = Path(path)
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self.lock_timeout = lock_timeout
+        self._migrated = False
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only connection; many readers (in any process) may hold one at once."""
+        self._ensure_migrated()
+        with file_lock(self.lock_path, exclusive=False, timeout=self.lock_timeout):
+            con = self._connect(read_only=True)
+            try:
+                yield con
+            finally:
+                con.close()
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A read-write connection inside one transaction, exclusive across processes."""
+        self._ensure_migrated()
+        with self._write_unmigrated() as con:
+            yield con
+
+    @property
+    def schema_version(self) -> int:
+        with self.read() as con:
+            return _current_version(con)
+
+    @contextmanager
+    def _write_unmigrated(self) -> Iterator[Connection]:
+        with file_lock(self.lock_path, exclusive=True, timeout=self.lock_timeout):
+            con = self._connect(read_only=False)
+            try:
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    yield con
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+                con.execute("COMMIT")
+            finally:
+                con.close()
+
+    def _connect(self, *, read_only: bool) -> Connection:
+        """Open the file, retrying while a process outside our lock (a DuckDB shell, say) holds it."""
+        deadline = time.monotonic() + self.lock_timeout
+        wait = 0.05
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=read_only)
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                    raise
+                time.sleep(wait)
+                wait = min(wait * 2, 1.0)
+
+    def _ensure_migrated(self) -> None:
+        if self._migrated:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._write_unmigrated() as con:
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version "
+                "(version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT now())"
+            )
+            current = _current_version(con)
+            if current > len(MIGRATIONS):
+                raise RuntimeError(
+                    f"{self.path} has schema version {current}, newer than this sde-workbench "
+                    f"({len(MIGRATIONS)}); upgrade sde-workbench to open it"
+                )
+            for version, statements in enumerate(MIGRATIONS[current:], start=current + 1):
+                for statement in statements:
+                    con.execute(statement)
+                con.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
+        self._migrated = True
+
+
+def _current_version(con: Connection) -> int:
+    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+    return int(row[0]) if row else 0
