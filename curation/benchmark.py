@@ -75,9 +75,7 @@ def import_queries(ws: Workspace, path: Path, query_set: str, *, origin: str, re
     return query_store.upsert_queries(ws.db, query_set, rows, origin=origin, description=f"from {path}")
 
 
-def import_qrels(
-    ws: Workspace, paths: list[Path], query_set: str, annotator: str, *, rejects: list[Reject]
-) -> int:
+def import_qrels(ws: Workspace, paths: list[Path], query_set: str, annotator: str, *, rejects: list[Reject]) -> int:
     """Store BEIR qrels files as one annotator's judgments for a set, replacing that annotator's old ones."""
     known_queries = query_store.query_ids(ws.db, query_set)
     rows = [row for path in paths for row in _read_qrels(path, known_queries, rejects)]
@@ -101,10 +99,13 @@ def _read_queries(path: Path, rejects: list[Reject]) -> list[dict[str, object]]:
                 rejects.append(Reject(file=str(path), line=number, reason="query needs _id and text"))
                 continue
             metadata = data.get("metadata") or None
-            rows.append({
-                "query_id": query_id, "text": text,
-                "metadata": orjson.dumps(metadata).decode() if metadata else None,
-            })
+            rows.append(
+                {
+                    "query_id": query_id,
+                    "text": text,
+                    "metadata": orjson.dumps(metadata).decode() if metadata else None,
+                }
+            )
     return rows
 
 
@@ -120,7 +121,9 @@ def _read_qrels(path: Path, known_queries: set[str], rejects: list[Reject]) -> l
             if not line.strip():
                 continue
             if len(fields) != 3:
-                rejects.append(Reject(file=str(path), line=number, reason=f"expected 3 tab-separated fields, got {len(fields)}"))
+                rejects.append(
+                    Reject(file=str(path), line=number, reason=f"expected 3 tab-separated fields, got {len(fields)}")
+                )
                 continue
             query_id, doc_id, score = (f.strip() for f in fields)
             try:
@@ -129,7 +132,9 @@ def _read_qrels(path: Path, known_queries: set[str], rejects: list[Reject]) -> l
                 rejects.append(Reject(file=str(path), line=number, reason=f"score {score!r} is not a number"))
                 continue
             if query_id not in known_queries:
-                rejects.append(Reject(file=str(path), line=number, reason=f"query {query_id!r} is not in queries.jsonl"))
+                rejects.append(
+                    Reject(file=str(path), line=number, reason=f"query {query_id!r} is not in queries.jsonl")
+                )
                 continue
             rows.append({"query_id": query_id, "doc_id": doc_id, "grade": grade, "source": source})
     return rows

@@ -28,8 +28,9 @@ def build_demo(ws: Workspace, demo_dir: Path = DEMO_DIR, progress: ProgressCallb
     result = ingest(ws, [demo_dir / "corpus"], progress=progress)
     rejects: list[Reject] = []
     queries = import_queries(ws, demo_dir / "queries.jsonl", DEMO_QUERY_SET, origin="demo", rejects=rejects)
-    judgments = import_qrels(ws, sorted((demo_dir / "qrels").glob("*.tsv")), DEMO_QUERY_SET, DEMO_ANNOTATOR,
-                             rejects=rejects)
+    judgments = import_qrels(
+        ws, sorted((demo_dir / "qrels").glob("*.tsv")), DEMO_QUERY_SET, DEMO_ANNOTATOR, rejects=rejects
+    )
     return DemoBuild(
         documents=result.inserted + result.updated + result.unchanged,
         queries=queries,

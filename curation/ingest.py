@@ -163,7 +163,9 @@ def ingest(
         if staging.rows:
             counts = document_store.merge_staged(ws.db, staged_path, now=_now(), taxonomy=TAXONOMY, log=log)
             result.inserted, result.updated, result.unchanged = (
-                counts["inserted"], counts["updated"], counts["unchanged"]
+                counts["inserted"],
+                counts["updated"],
+                counts["unchanged"],
             )
         else:
             document_store.record_ingest(ws.db, log, now=_now())

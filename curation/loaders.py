@@ -40,15 +40,25 @@ _JSON_LIST_KEYS = ("results", "documents", "data", "items", "records")
 FIELD_SOURCES: dict[SourceFormat, dict[str, tuple[str, ...]]] = {
     SourceFormat.crawler: {"url": ("url",), "title": ("title",), "text": ("full_text",)},
     SourceFormat.indexer: {
-        "url": ("url",), "title": ("title",), "text": ("full_text",),
-        "division": ("division",), "document_type": ("document_type",),
+        "url": ("url",),
+        "title": ("title",),
+        "text": ("full_text",),
+        "division": ("division",),
+        "document_type": ("document_type",),
     },
     SourceFormat.sinequa: {
-        "url": ("url1",), "title": ("title",), "text": ("text",), "collection": ("collection",),
-        "tree_path": ("treepath",), "document_type": ("sourcestr56",),
+        "url": ("url1",),
+        "title": ("title",),
+        "text": ("text",),
+        "collection": ("collection",),
+        "tree_path": ("treepath",),
+        "document_type": ("sourcestr56",),
     },
     SourceFormat.cosmos: {
-        "url": ("url",), "title": ("title",), "document_type": ("document_type",), "tree_path": ("tree_root",),
+        "url": ("url",),
+        "title": ("title",),
+        "document_type": ("document_type",),
+        "tree_path": ("tree_root",),
     },
     SourceFormat.beir: {"doc_id": ("_id",), "title": ("title",), "text": ("text",)},
 }
@@ -123,8 +133,11 @@ def expand_inputs(paths: list[Path]) -> list[Path]:
             files.append(path)
             continue
         found = sorted(
-            p for p in path.rglob("*")
-            if p.is_file() and p.suffix.lower() in DATA_SUFFIXES and p.name not in _SIDECARS
+            p
+            for p in path.rglob("*")
+            if p.is_file()
+            and p.suffix.lower() in DATA_SUFFIXES
+            and p.name not in _SIDECARS
             and "qrels" not in p.relative_to(path).parts
         )
         if not found:
@@ -269,7 +282,8 @@ def _read_json_array(path: Path, prefix: str, progress: Progress) -> Iterator[Re
                 yield Record(file=name, data=item, row=index)
         except (ijson.JSONError, UnicodeDecodeError) as exc:
             yield Reject(
-                file=name, row=index + 1,
+                file=name,
+                row=index + 1,
                 reason=f"invalid JSON after record {index}: {exc}; the rest of the file could not be read",
             )
     progress(size)
@@ -385,8 +399,8 @@ def map_record(record: Record, ctx: MappingContext) -> StagedRow:
         division_raw = division_from_tree_path(tree_path)
     division, _ = normalize_division(division_raw)
     document_type, _ = normalize_document_type(_text(values.get("document_type")) or ctx.defaults.get("document_type"))
-    collection = ctx.collection or _collection(_text(values.get("collection")), tree_path) or ctx.defaults.get(
-        "collection"
+    collection = (
+        ctx.collection or _collection(_text(values.get("collection")), tree_path) or ctx.defaults.get("collection")
     )
     return {
         "doc_id": doc_id,

@@ -16,6 +16,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from embeddings.registry import DEFAULT_RETRIEVERS, RetrieverSpec
+
 
 class IngestSettings(BaseModel):
     """Limits applied to every row a loader reads."""
@@ -39,6 +41,7 @@ class WorkbenchSettings(BaseSettings):
 
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
+    retrievers: dict[str, RetrieverSpec] = Field(default_factory=lambda: dict(DEFAULT_RETRIEVERS))
 
     @classmethod
     def settings_customise_sources(

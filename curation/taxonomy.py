@@ -32,14 +32,31 @@ def _key(value: str) -> str:
 
 
 _DIVISION_KEYS = {_key(d): d for d in (*DIVISIONS, PLACEHOLDER_DIVISION)}
-_DIVISION_KEYS.update({"bps": "Biological and Physical Sciences", "biologicalphysicalsciences":
-                       "Biological and Physical Sciences", "planetary": "Planetary Science",
-                       "earth": "Earth Science", "helio": "Heliophysics", "astro": "Astrophysics"})
+_DIVISION_KEYS.update(
+    {
+        "bps": "Biological and Physical Sciences",
+        "biologicalphysicalsciences": "Biological and Physical Sciences",
+        "planetary": "Planetary Science",
+        "earth": "Earth Science",
+        "helio": "Heliophysics",
+        "astro": "Astrophysics",
+    }
+)
 _TYPE_KEYS = {_key(t): t for t in (*DOCUMENT_TYPES, *RETIRED_DOCUMENT_TYPES)}
-_TYPE_KEYS.update({"image": "Images", "dataset": "Data", "datasets": "Data", "software": "Software and Tools",
-                   "softwaretools": "Software and Tools", "tools": "Software and Tools",
-                   "missions": "Missions and Instruments", "instruments": "Missions and Instruments",
-                   "missionsinstruments": "Missions and Instruments", "docs": "Documentation"})
+_TYPE_KEYS.update(
+    {
+        "image": "Images",
+        "dataset": "Data",
+        "datasets": "Data",
+        "software": "Software and Tools",
+        "softwaretools": "Software and Tools",
+        "tools": "Software and Tools",
+        "missions": "Missions and Instruments",
+        "instruments": "Missions and Instruments",
+        "missionsinstruments": "Missions and Instruments",
+        "docs": "Documentation",
+    }
+)
 
 
 def normalize_division(value: str | None) -> tuple[str | None, list[str]]:

@@ -98,5 +98,5 @@ def _to_table(value: BaseModel | dict[str, Any]) -> tomlkit.items.Table:
             continue
         table.add(key, item.value if hasattr(item, "value") else item)
         if field.description:
-            table[key].comment(field.description)
+            table.item(key).comment(field.description)
     return table

@@ -32,4 +32,6 @@ def sidebar() -> None:
         st.code(str(ws.root), language=None)
         if "curator" not in st.session_state:
             st.session_state["curator"] = os.environ.get("SDE_WORKBENCH_CURATOR", "")
-        st.text_input("Curator", key="curator", placeholder="your name", help="Stored with your judgments and decisions.")
+        st.text_input(
+            "Curator", key="curator", placeholder="your name", help="Stored with your judgments and decisions."
+        )

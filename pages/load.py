@@ -59,7 +59,8 @@ if shown.rows:
     frame["text"] = frame["text"].fillna("").str.slice(0, 200)
     st.dataframe(
         frame[["doc_id", "title", "division", "document_type", "collection", "url", "text"]],
-        hide_index=True, width="stretch",
+        hide_index=True,
+        width="stretch",
     )
 if shown.rejects:
     st.warning(f"{len(shown.rejects)} of the first rows would be rejected")
@@ -84,6 +85,9 @@ if last := st.session_state.get("last_ingest"):
         st.caption(f"{last['duplicates']:,} duplicate ids inside the input were rejected (first one kept).")
     if last["rejects_file"] and Path(last["rejects_file"]).exists():
         st.download_button(
-            "Download rejects (CSV)", Path(last["rejects_file"]).read_bytes(),
-            file_name=Path(last["rejects_file"]).name, mime="text/csv", icon=":material/download:",
+            "Download rejects (CSV)",
+            Path(last["rejects_file"]).read_bytes(),
+            file_name=Path(last["rejects_file"]).name,
+            mime="text/csv",
+            icon=":material/download:",
         )

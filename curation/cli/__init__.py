@@ -24,7 +24,9 @@ def _global(
     workspace: Annotated[
         Path | None,
         typer.Option(
-            "--workspace", "-w", envvar="SDE_WORKBENCH_WORKSPACE",
+            "--workspace",
+            "-w",
+            envvar="SDE_WORKBENCH_WORKSPACE",
             help="Workspace folder (default ./workspace).",
         ),
     ] = None,

@@ -33,7 +33,9 @@ def register(app: typer.Typer) -> None:
 def ingest_command(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to load.")],
-    format: Annotated[FormatChoice, typer.Option("--format", "-f", help="Record shape; auto-detected by default.")] = "auto",
+    format: Annotated[
+        FormatChoice, typer.Option("--format", "-f", help="Record shape; auto-detected by default.")
+    ] = "auto",
     collection: Annotated[str | None, typer.Option(help="Assign every row to this collection.")] = None,
     map_: Annotated[
         list[str] | None,
@@ -46,8 +48,13 @@ def ingest_command(
     ws = open_workspace(ctx)
     with failures_as_exit(as_json, InputError, LockTimeout), byte_progress("ingest") as progress:
         result = ingest(ws, paths, IngestOptions(format=format, collection=collection, column_map=column_map), progress)
-    emit(result.model_dump(include={"read", "inserted", "updated", "unchanged", "rejected", "duplicates",
-                                    "rejects_file"}), as_json=as_json, title="ingest")
+    emit(
+        result.model_dump(
+            include={"read", "inserted", "updated", "unchanged", "rejected", "duplicates", "rejects_file"}
+        ),
+        as_json=as_json,
+        title="ingest",
+    )
 
 
 def _parse_map(pairs: list[str], as_json: bool) -> dict[str, str]:
@@ -104,8 +111,18 @@ def app_command(
     emit({"url": url, "workspace": str(ws.root)}, as_json=as_json, title="app")
     env = {**os.environ, "SDE_WORKBENCH_WORKSPACE": str(ws.root)}
     command = [
-        sys.executable, "-m", "streamlit", "run", str(APP_FILE),
-        "--server.address", address, "--server.port", str(port),
-        "--browser.gatherUsageStats", "false", "--server.headless", "true",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP_FILE),
+        "--server.address",
+        address,
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.headless",
+        "true",
     ]
     raise typer.Exit(subprocess.call(command, env=env))
