@@ -16,6 +16,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from curation.evaluation_settings import EvaluationSettings, ExportSettings, FinetuneSettings
 from embeddings.registry import DEFAULT_RETRIEVERS, RetrieverSpec
 
 
@@ -42,6 +43,9 @@ class WorkbenchSettings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     retrievers: dict[str, RetrieverSpec] = Field(default_factory=lambda: dict(DEFAULT_RETRIEVERS))
+    evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
+    export: ExportSettings = Field(default_factory=ExportSettings)
+    finetune: FinetuneSettings = Field(default_factory=FinetuneSettings)
 
     @classmethod
     def settings_customise_sources(
