@@ -91,8 +91,9 @@ def export(ws: Workspace, kind: ExportKind, options: ExportOptions) -> ExportRes
         raise ExportError(f"query set {options.query_set!r} does not exist or has no queries")
     qrels = load_qrels(ws, options.query_set, options.judgments)
     texts = dict(zip(queries["query_id"], queries["text"], strict=True))
-    split_of = assign_splits(texts, options.split, seed) if options.split else dict.fromkeys(texts, TRAIN)
-    splits = list(options.split or [TRAIN])
+    whole = TRAIN if kind == "pairs" else "all"  # without --split, pairs are all for training
+    split_of = assign_splits(texts, options.split, seed) if options.split else dict.fromkeys(texts, whole)
+    splits = list(options.split or [whole])
     if kind == "pairs" and TRAIN not in splits:
         raise ExportError(f"training pairs need a split named {TRAIN!r} (got {', '.join(splits)})")
     members = {s: sorted(q for q, sp in split_of.items() if sp == s) for s in splits}
