@@ -11,6 +11,10 @@ PAGES = {
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page("pages/load.py", title="Load", icon=":material/upload_file:"),
     ],
+    "Evaluation": [
+        st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
+        st.Page("pages/finetune.py", title="Fine-tune", icon=":material/model_training:"),
+    ],
 }
 
 page = st.navigation(PAGES)

@@ -266,25 +266,39 @@ def better_than(evaluation: Evaluation, retriever: str, metric: str) -> list[str
     return beaten
 
 
-def report(evaluation: Evaluation, fmt: ReportFormat) -> str:
-    """The metrics table as CSV (one row per retriever and metric), Markdown or LaTeX.
-
-    In Markdown and LaTeX, each retriever has a letter and a score carries the letters of the
-    retrievers it is significantly better than, as in ranx's reports.
-    """
+def marked_table(evaluation: Evaluation, *, latex: bool = False) -> pd.DataFrame:
+    """Retrievers by metrics; each retriever has a letter, and a score carries the letters of the
+    retrievers it is significantly better than, as in ranx's reports (superscripts, or `$^{ab}$` in LaTeX)."""
     retrievers = list(evaluation.metrics)
     letter = {r: _LETTERS[i] for i, r in enumerate(retrievers)}
     metrics = list(evaluation.metrics[retrievers[0]])
+    escape = _latex_escape if latex else str
+
+    def cell(retriever: str, metric: str) -> str:
+        value = f"{evaluation.metrics[retriever][metric]:.4f}"
+        beaten = "".join(letter[o] for o in better_than(evaluation, retriever, metric))
+        if not beaten:
+            return value
+        return value + (f"$^{{{beaten}}}$" if latex else "".join(_SUPERSCRIPTS[c] for c in beaten))
+
+    return pd.DataFrame(
+        [[letter[r], escape(r), *(cell(r, m) for m in metrics)] for r in retrievers],
+        columns=[escape("#"), "Retriever", *(escape(m) for m in metrics)],
+    )
+
+
+def report(evaluation: Evaluation, fmt: ReportFormat) -> str:
+    """The metrics table as CSV (one row per retriever and metric), or as Markdown or LaTeX with letters."""
     if fmt == "csv":
         rows = [
             {
                 "retriever": r,
                 "metric": m,
-                "value": evaluation.metrics[r][m],
+                "value": value,
                 "significantly_better_than": ";".join(better_than(evaluation, r, m)),
             }
-            for r in retrievers
-            for m in metrics
+            for r, values in evaluation.metrics.items()
+            for m, value in values.items()
         ]
         return pd.DataFrame(rows).to_csv(index=False)
     note = (
@@ -292,31 +306,8 @@ def report(evaluation: Evaluation, fmt: ReportFormat) -> str:
         f"letters mark a significant win ({evaluation.test} test, p <= {evaluation.max_p})."
     )
     if fmt == "markdown":
-        table = pd.DataFrame(
-            [
-                [letter[r], r]
-                + [
-                    f"{evaluation.metrics[r][m]:.4f}"
-                    + "".join(_SUPERSCRIPTS[letter[o]] for o in better_than(evaluation, r, m))
-                    for m in metrics
-                ]
-                for r in retrievers
-            ],
-            columns=["#", "retriever", *metrics],
-        )
-        return table.to_markdown(index=False) + f"\n\n{note}\n"
-    table = pd.DataFrame(
-        [
-            [letter[r], _latex_escape(r)]
-            + [
-                f"{evaluation.metrics[r][m]:.4f}"
-                + (f"$^{{{''.join(letter[o] for o in beaten)}}}$" if (beaten := better_than(evaluation, r, m)) else "")
-                for m in metrics
-            ]
-            for r in retrievers
-        ],
-        columns=["\\#", "Retriever", *(_latex_escape(m) for m in metrics)],
-    )
+        return marked_table(evaluation).to_markdown(index=False) + f"\n\n{note}\n"
+    table = marked_table(evaluation, latex=True)
     return table.to_latex(index=False, escape=False, caption=_latex_escape(note), label="tab:evaluation")
 
 
