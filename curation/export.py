@@ -238,9 +238,14 @@ def _passages(ws: Workspace, doc_ids: set[str]) -> dict[str, str]:
     limit = ws.settings.export.max_passage_chars
     frame = document_store.document_fields(ws.db, sorted(doc_ids), ("title", "text"))
     return {
-        d: (f"{title}\n{text}" if title else text)[:limit]
+        d: passage_text(title, text, limit)
         for d, title, text in frame[["doc_id", "title", "text"]].itertuples(index=False)
     }
+
+
+def passage_text(title: str, text: str, limit: int) -> str:
+    """A document as one training passage: its title on the first line, then its text, cut at `limit`."""
+    return (f"{title}\n{text}" if title else text)[:limit]
 
 
 def _write_beir(
