@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from curation.finetune import FinetuneError, FinetuneOptions, finetune, training_device
-from pages.common import workspace
+from pages.common import run_with_progress, workspace
 
 OTHER = "Another folder..."
 
@@ -33,7 +33,6 @@ overwrite = cols[2].checkbox("Replace a retriever of that name", help="Only fine
 st.caption(f"Training runs on: {training_device()}")
 
 if st.button("Fine-tune", type="primary", icon=":material/model_training:", disabled=not typed):
-    bar = st.progress(0.0, text="Loading the base model...")
     options = FinetuneOptions(
         base=base,
         pairs=Path(typed).expanduser(),
@@ -42,15 +41,9 @@ if st.button("Fine-tune", type="primary", icon=":material/model_training:", disa
         batch_size=int(batch_size),
         overwrite=overwrite,
     )
-    try:
-        result = finetune(
-            ws, options, lambda done, total: bar.progress(done / max(total, 1), text=f"Step {done} of {total}")
-        )
-    except FinetuneError as exc:
-        bar.empty()
-        st.error(str(exc))
-        st.stop()
-    bar.progress(1.0, text="Done")
+    result = run_with_progress(
+        lambda progress: finetune(ws, options, progress), (FinetuneError,), "Fine-tuning: step {done} of {total}"
+    )
     st.session_state["finetune_result"] = result.model_dump()
 
 if last := st.session_state.get("finetune_result"):
