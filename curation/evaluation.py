@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Literal
 
 import orjson
 import pandas as pd
-from numba.core.errors import NumbaTypeSafetyWarning
 from pydantic import BaseModel
 from ranx import Qrels as RanxQrels
 from ranx import Run as RanxRun
@@ -148,7 +147,8 @@ def evaluate_runs(
 
     qrels = load_qrels(ws, query_set, judgments)
     queries = query_store.load_queries(ws.db, query_set)
-    relevant = {q: docs for q, docs in qrels.relevant(threshold).items() if q in set(queries["query_id"])}
+    in_set = set(queries["query_id"])
+    relevant = {q: docs for q, docs in qrels.relevant(threshold).items() if q in in_set}
     if not relevant:
         raise EvaluationError(
             f"no query of set {query_set!r} has a document graded {threshold} or more by {qrels.source!r}"
@@ -162,7 +162,7 @@ def evaluate_runs(
         ranx_runs.append(run.make_comparable(ranx_qrels))
     names = {m: _ranx_name(m, threshold) for m in metrics}
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NumbaTypeSafetyWarning)
+        warnings.filterwarnings("ignore", message="unsafe cast from")  # numba, inside ranx's metrics
         warnings.simplefilter("ignore", RuntimeWarning)  # scipy on identical scores; the p-value is handled below
         report = compare(
             ranx_qrels,
