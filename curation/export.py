@@ -157,7 +157,7 @@ def _write_pairs(
     options: ExportOptions,
     result: ExportResult,
 ) -> None:
-    import datasets
+    import datasets  # only pairs need it, and it takes seconds to import
     from datasets import Dataset, DatasetDict
 
     threshold = options.threshold or ws.settings.evaluation.threshold
