@@ -181,6 +181,11 @@ def evaluate_runs(
                 p_value = float(outcome["p_value"])
                 # Identical per-query scores make the t statistic 0/0: no evidence of a difference.
                 p_value = 1.0 if math.isnan(p_value) else p_value
+                if test == "fisher":
+                    # ranx gives count / n, 0 when no permutation reaches the observed difference; a finite
+                    # sample cannot show p = 0, so report (count + 1) / (n + 1) (Phipson & Smyth, 2010).
+                    n = settings.permutations
+                    p_value = (round(p_value * n) + 1) / (n + 1)
                 significance.append(
                     Significance(a=a, b=b, metric=metric, test=test, p_value=p_value, significant=p_value <= max_p)
                 )

@@ -110,6 +110,8 @@ def test_significant_win_is_marked_and_identical_runs_are_not(ws: Workspace, tmp
     assert by_pair["good", "bad"].significant
     assert by_pair["good", "same"].p_value == 1.0 and not by_pair["good", "same"].significant
     assert better_than(result, "good", "mrr@5") == ["bad"]
+    fisher = evaluate_runs(ws, ["good", "bad"], "many", metrics=["mrr@5"], test="fisher").significance[0]
+    assert fisher.significant and 1 / 1001 <= fisher.p_value < 0.01  # never 0 from 1000 permutations
     assert better_than(result, "bad", "mrr@5") == []
     markdown = report(result, "markdown")
     assert "1.0000ᵇ" in markdown and "0.2500 " in markdown
