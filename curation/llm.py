@@ -190,6 +190,8 @@ def describe_failure(exc: BaseException) -> str:
         return f"{kind} (HTTP {exc.status_code})"
     if isinstance(exc, (ModelRequestTimeout, ModelTimeoutError, TimeoutError)):
         return "timed out"
+    if isinstance(exc, ModelConnectionError) and exc.phase == "connect":
+        return "cannot connect"
     if isinstance(exc, UnexpectedModelBehavior) and not isinstance(exc, ModelAPIError):
         return f"invalid output: {' '.join(str(exc).split())[:300]}"
     return f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
@@ -210,7 +212,8 @@ def run_prompts(
     `settings.retries` times on transient failures, then reported with its reason; `on_result` is
     called once per finished item, in the calling thread's event loop. Setting `cancel` stops the
     run at once: unfinished items are not reported, so the next run picks them up. Credentials,
-    model or quota errors stop the run with LLMError, since every other item would fail the same way.
+    model or quota errors, and a server that cannot be reached, stop the run with LLMError, since
+    every other item would fail the same way.
     """
     return asyncio.run(_run(agent, iter(prompts), settings, on_result, model or build_model(settings), cancel))
 
@@ -288,9 +291,12 @@ async def _attempt(
                 usage = run.usage()
                 result.output = run.output
                 result.input_tokens, result.output_tokens = usage.input_tokens, usage.output_tokens
-    except _FATAL as exc:
-        raise LLMError(f"{settings.model_id}: {describe_failure(exc)}; check the model name, key and quota") from exc
-    except Exception as exc:  # every other failure is this item's, recorded with its reason
+    except Exception as exc:  # a failure is this item's, recorded with its reason, unless all items would share it
+        if isinstance(exc, _FATAL) or (isinstance(exc, ModelConnectionError) and exc.phase == "connect"):
+            where = f" at {settings.base_url}" if settings.base_url else ""
+            raise LLMError(
+                f"{settings.model_id}{where}: {describe_failure(exc)}; check the server, model name, key and quota"
+            ) from exc
         result.error = describe_failure(exc) + (f" after {result.attempts} attempts" if result.attempts > 1 else "")
     result.latency_ms = (time.perf_counter() - started) * 1000
     return result

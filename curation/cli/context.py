@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Annotated, Any
 
 import typer
 from tqdm import tqdm
@@ -18,10 +18,15 @@ def open_workspace(ctx: typer.Context) -> Workspace:
     return Workspace.open(ctx.obj)
 
 
+def byte_progress(description: str) -> AbstractContextManager[Callable[[int, int], None]]:
+    """A tqdm bar on stderr counting bytes, fed by (done, total) callbacks."""
+    return progress_bar(description, unit="B", unit_scale=True, unit_divisor=1024)
+
+
 @contextmanager
-def byte_progress(description: str) -> Iterator[object]:
-    """A tqdm bar on stderr fed by (done, total) callbacks."""
-    bar = tqdm(desc=description, unit="B", unit_scale=True, unit_divisor=1024, leave=False, dynamic_ncols=True)
+def progress_bar(description: str, **options: Any) -> Iterator[Callable[[int, int], None]]:
+    """A tqdm bar on stderr fed by (done, total) callbacks; `options` go to tqdm (unit="doc", ...)."""
+    bar = tqdm(desc=description, leave=False, dynamic_ncols=True, **options)
 
     def update(done: int, total: int) -> None:
         if bar.total != total:
