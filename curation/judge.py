@@ -52,12 +52,12 @@ class JudgeVerdict(BaseModel):
     @field_validator("division", mode="before")
     @classmethod
     def _division(cls, value: Any) -> Any:
-        return normalize_division(value)[0] if isinstance(value, str) else value
+        return normalize_division(value) if isinstance(value, str) else value
 
     @field_validator("document_type", mode="before")
     @classmethod
     def _document_type(cls, value: Any) -> Any:
-        return normalize_document_type(value)[0] if isinstance(value, str) else value
+        return normalize_document_type(value) if isinstance(value, str) else value
 
 
 INSTRUCTIONS = f"""\

@@ -84,7 +84,9 @@ class LLMSettings(BaseModel):
         if model:
             provider, sep, name = model.partition(":")
             if not sep or provider not in PROVIDERS or not name:
-                raise LLMError(f"--model {model!r}: expected PROVIDER:MODEL with PROVIDER one of {', '.join(PROVIDERS)}")
+                raise LLMError(
+                    f"--model {model!r}: expected PROVIDER:MODEL with PROVIDER one of {', '.join(PROVIDERS)}"
+                )
             update |= {"provider": provider, "model": name}
         if base_url:
             update["base_url"] = base_url
@@ -118,7 +120,9 @@ def build_model(settings: LLMSettings) -> Model:
         from pydantic_ai.models.ollama import OllamaModel
         from pydantic_ai.providers.ollama import OllamaProvider
 
-        return OllamaModel(settings.model, provider=OllamaProvider(base_url=settings.base_url or OLLAMA_URL, api_key=key))
+        return OllamaModel(
+            settings.model, provider=OllamaProvider(base_url=settings.base_url or OLLAMA_URL, api_key=key)
+        )
     if settings.provider == "openai":
         from pydantic_ai.models.openai import OpenAIResponsesModel
         from pydantic_ai.providers.openai import OpenAIProvider
@@ -183,6 +187,13 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, (*_TRANSIENT, UnexpectedModelBehavior))
 
 
+def _ends_run(exc: BaseException) -> bool:
+    """Failures every other item would share: credentials, model name, quota, an unreachable server."""
+    if isinstance(exc, ModelHTTPError) and exc.status_code in (401, 402, 403, 404):
+        return True
+    return isinstance(exc, _FATAL) or (isinstance(exc, ModelConnectionError) and exc.phase == "connect")
+
+
 def describe_failure(exc: BaseException) -> str:
     """A one-line reason to store with the item (never includes request headers, so never a key)."""
     if isinstance(exc, ModelHTTPError):
@@ -232,6 +243,9 @@ async def _run(
 
     def next_item() -> tuple[str, str] | None:
         nonlocal taken
+        if cancel is not None and cancel.is_set():
+            stats.stopped = "cancelled"
+            return None
         over_tokens = settings.max_tokens_per_run is not None and stats.tokens >= settings.max_tokens_per_run
         if fatal or (settings.max_items_per_run is not None and taken >= settings.max_items_per_run) or over_tokens:
             if not fatal:
@@ -288,11 +302,11 @@ async def _attempt(
             with attempt:
                 result.attempts = attempt.retry_state.attempt_number
                 run = await agent.run(prompt, model=model, model_settings=settings.model_settings())
-                usage = run.usage()
+                usage = run.usage
                 result.output = run.output
                 result.input_tokens, result.output_tokens = usage.input_tokens, usage.output_tokens
     except Exception as exc:  # a failure is this item's, recorded with its reason, unless all items would share it
-        if isinstance(exc, _FATAL) or (isinstance(exc, ModelConnectionError) and exc.phase == "connect"):
+        if _ends_run(exc):
             where = f" at {settings.base_url}" if settings.base_url else ""
             raise LLMError(
                 f"{settings.model_id}{where}: {describe_failure(exc)}; check the server, model name, key and quota"

@@ -67,9 +67,7 @@ def apply_rules(
     for i, (name, pattern) in enumerate(url_patterns.items()):
         params[f"rule_{i}"] = f"exclude:{name}"
         params[f"pattern_{i}"], params[f"reason_{i}"] = pattern, f'URL matches the exclude pattern "{name}"'
-        cases.append(
-            f"WHEN regexp_matches(rest, $pattern_{i}) THEN [$rule_{i}, $reason_{i}]"
-        )
+        cases.append(f"WHEN regexp_matches(rest, $pattern_{i}) THEN [$rule_{i}, $reason_{i}]")
     cases.append(
         "WHEN len(hits) > 0 THEN ['path_word:' || hits[1], 'URL path contains the word \"' || hits[1] || '\"']"
     )
@@ -105,9 +103,7 @@ def apply_rules(
             """,
             {"prompt_version": prompt_version, "now": now},
         )
-        row = con.execute(
-            "SELECT any_value(median), count(*), count(*) FILTER (fired IS NULL) FROM ruled"
-        ).fetchone()
+        row = con.execute("SELECT any_value(median), count(*), count(*) FILTER (fired IS NULL) FROM ruled").fetchone()
         by_rule = con.execute(
             "SELECT fired[1], count(*) FROM ruled WHERE fired IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
         ).fetchall()
@@ -175,9 +171,7 @@ def record_decisions(db: Database, doc_ids: Sequence[str], *, kept: bool, decide
     return len(doc_ids)
 
 
-def review_suggestions(
-    db: Database, items: Sequence[tuple[str, str, str]], *, accepted: bool, decided_by: str
-) -> int:
+def review_suggestions(db: Database, items: Sequence[tuple[str, str, str]], *, accepted: bool, decided_by: str) -> int:
     """Accept or reject (doc_id, field, value) suggestions; an accepted value becomes the document's.
 
     The review keeps the value it replaced, and `curated_labels` makes a re-ingest keep the accepted

@@ -91,7 +91,11 @@ class StubLLM:
                 "created": int(time.time()),
                 "model": body.get("model", "stub"),
                 "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if tools else "stop"}],
-                "usage": {"prompt_tokens": len(prompt) // 4, "completion_tokens": 40, "total_tokens": len(prompt) // 4 + 40},
+                "usage": {
+                    "prompt_tokens": len(prompt) // 4,
+                    "completion_tokens": 40,
+                    "total_tokens": len(prompt) // 4 + 40,
+                },
             },
             {},
         )
