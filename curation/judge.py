@@ -2,8 +2,8 @@
 
 Verdicts are cached by (document, content hash, model, prompt version): a re-run sends nothing for
 documents already judged and retries only the ones that failed. Results are written in short
-batches while the calls go on, so no DuckDB connection is held during a call and a crash or a
-cancel loses at most the batch in flight.
+batches on a writer thread while the calls go on, so no call waits on DuckDB, no connection is
+held for longer than one batch, and a crash or a cancel loses at most the batch in flight.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -170,20 +171,25 @@ def judge_documents(
     try:
         stats = run_prompts(judge_agent(settings), prompts(), settings, on_result, model=model, cancel=cancel)
     finally:
-        writer.flush()
+        writer.close()
     result.judged, result.errors, result.calls, result.tokens = stats.succeeded, stats.failed, stats.calls, stats.tokens
     result.stopped = stats.stopped
     return result
 
 
 class _BatchWriter:
-    """Collects outcomes and saves them every FLUSH_ROWS rows or FLUSH_SECONDS, in one short write each."""
+    """Saves outcomes every FLUSH_ROWS rows or FLUSH_SECONDS, each batch one short write.
+
+    Writes run on one background thread, in order, so the calls in flight never wait for DuckDB.
+    """
 
     def __init__(self, ws: Workspace, model_id: str, version: str, hashes: dict[str, str]) -> None:
         self.ws, self.model_id, self.version, self.hashes = ws, model_id, version, hashes
         self.rows: list[dict[str, Any]] = []
         self.seen = 0
         self.last_flush = time.monotonic()
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verdict-writer")
+        self._writes: list[Future[int]] = []
 
     def add(self, outcome: PromptResult[JudgeVerdict]) -> None:
         verdict = outcome.output
@@ -214,6 +220,14 @@ class _BatchWriter:
             self.flush()
 
     def flush(self) -> None:
-        verdict_store.save_verdicts(self.ws.db, self.rows)
+        if self.rows:
+            self._writes.append(self._writer.submit(verdict_store.save_verdicts, self.ws.db, self.rows))
         self.rows = []
         self.last_flush = time.monotonic()
+
+    def close(self) -> None:
+        """Save what is left and wait for every write; a failed write is raised here."""
+        self.flush()
+        self._writer.shutdown(wait=True)
+        for write in self._writes:
+            write.result()

@@ -103,7 +103,9 @@ for col, key in zip(cols, ("kept", "dropped", "unjudged"), strict=False):
 cols[3].metric("LLM errors", f"{counts['llm_errors']['documents']:,}")
 cols[4].metric("Pending suggestions", f"{len(verdict_store.pending_suggestions(ws.db)):,}")
 by = st.columns(3)
-for col, (title, key) in zip(by, [("By judge", "by_judge"), ("By rule", "by_rule"), ("By quality", "by_quality")]):
+for col, (title, key) in zip(
+    by, [("By judge", "by_judge"), ("By rule", "by_rule"), ("By quality", "by_quality")], strict=True
+):
     with col:
         st.caption(title)
         st.dataframe(

@@ -32,6 +32,11 @@ def good_unless_junk(prompt: str) -> dict[str, Any]:
     }
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # many clients connect at once under high concurrency
+
+
 class StubLLM:
     """The server, running in a background thread on 127.0.0.1 until `close()`."""
 
@@ -47,8 +52,7 @@ class StubLLM:
         self.attempts: Counter[str] = Counter()
         self.headers: list[dict[str, str]] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
@@ -104,6 +108,10 @@ class StubLLM:
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
+            disable_nagle_algorithm = True
+            wbufsize = -1  # headers and body leave in one write
+
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
                 status, payload, extra = stub._answer(body, {k.lower(): v for k, v in self.headers.items()})
@@ -119,6 +127,14 @@ class StubLLM:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a timeout under test)
 
+            def do_GET(self) -> None:  # noqa: N802 - GET /calls: requests answered so far
+                data = json.dumps({"calls": stub.calls}).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def log_message(self, *args: Any) -> None:
                 pass
 
@@ -133,3 +149,11 @@ def _user_text(body: dict[str, Any]) -> str:
                 return "".join(part.get("text", "") for part in content if isinstance(part, dict))
             return str(content or "")
     return ""
+
+
+if __name__ == "__main__":  # a server in its own process (bench/filter.py): prints its URL, serves until killed
+    import sys
+
+    server = StubLLM(delay=float(sys.argv[1]) if len(sys.argv) > 1 else 0.0)
+    print(server.url, flush=True)
+    threading.Event().wait()

@@ -10,7 +10,6 @@ import pytest
 from openai_stub import StubLLM
 from streamlit.testing.v1 import AppTest
 
-
 from curation.workspace import WORKSPACE_ENV, Workspace
 from store import verdicts as verdict_store
 
