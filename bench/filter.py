@@ -27,7 +27,19 @@ from curation.workspace import Workspace
 
 STUB = Path(__file__).resolve().parents[1] / "tests" / "openai_stub.py"  # the server the tests use
 
-WORDS = "satellite orbit aerosol optical depth spectrometer calibration radiance granule magnetosphere plasma".split()
+WORDS = [
+    "satellite",
+    "orbit",
+    "aerosol",
+    "optical",
+    "depth",
+    "spectrometer",
+    "calibration",
+    "radiance",
+    "granule",
+    "magnetosphere",
+    "plasma",
+]
 
 
 def make_workspace(root: Path, docs: int) -> Workspace:
