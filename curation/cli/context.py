@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
@@ -19,11 +19,23 @@ def open_workspace(ctx: typer.Context) -> Workspace:
 
 
 @contextmanager
-def byte_progress(description: str) -> Iterator[object]:
-    """A tqdm bar on stderr fed by (done, total) callbacks."""
-    bar = tqdm(desc=description, unit="B", unit_scale=True, unit_divisor=1024, leave=False, dynamic_ncols=True)
+def byte_progress(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A tqdm bar on stderr fed by (done, total) callbacks; shown only on a terminal, once work starts."""
+    bar: tqdm | None = None
 
     def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(
+                desc=description,
+                total=total,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                leave=False,
+                dynamic_ncols=True,
+                disable=None,
+            )
         if bar.total != total:
             bar.total = total
         bar.update(done - bar.n)
@@ -31,4 +43,5 @@ def byte_progress(description: str) -> Iterator[object]:
     try:
         yield update
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
