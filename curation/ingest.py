@@ -91,12 +91,14 @@ def ingest(
     rejects = _RejectsWriter(rejects_path)
     staging = StagingArea(ws.root / "tmp", ws.settings.ingest.workers or os.cpu_count() or 1)
     parsed_any = False
+    problems: list[str] = []
     formats: set[str] = set()
     try:
         for file_index, file in enumerate(files):
             try:
                 fmt = detect_format(file) if options.format == "auto" else SourceFormat(options.format)
             except InputError as exc:
+                problems.append(str(exc))
                 rejects.write(Reject(file=str(file), reason=str(exc).split(": ", 1)[-1]))
                 advance(file.stat().st_size)
                 continue
@@ -109,6 +111,8 @@ def ingest(
                     rejects.write(reject)
         if not parsed_any:
             rejects.close()
+            if len(problems) == len(files):
+                raise InputError("; ".join(problems))
             raise InputError(_nothing_readable(files, rejects_path if rejects.count else None))
         if staging.rows:
             duplicates = document_store.staged_duplicates(staging.glob)

@@ -36,6 +36,7 @@ DOC_FIELDS = ("doc_id", "url", "title", "text", "division", "document_type", "co
 DATA_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet")
 _SIDECARS = {"manifest.json", "queries.jsonl"}
 _JSON_LIST_KEYS = ("results", "documents", "data", "items", "records")
+_MAX_PROBE_BYTES = 64 * 2**20
 
 # Source keys that feed each document field, per record shape (first present key wins).
 FIELD_SOURCES: dict[SourceFormat, dict[str, tuple[str, ...]]] = {
@@ -229,13 +230,18 @@ def _read_json_file(path: Path, progress: Progress) -> Iterator[Record | Reject]
 
 
 def _looks_like_jsonl(path: Path) -> bool:
-    """True when the first line is a complete JSON object on its own (JSONL, not pretty JSON)."""
+    """True when the first line is a complete JSON object on its own (JSONL, not pretty JSON),
+    unless it is the file's only line and wraps a list of records ({"results": [...]})."""
     with open(path, "rb") as handle:
-        first = handle.readline()
+        first = handle.readline(_MAX_PROBE_BYTES)
+        more = bool(handle.read(4096).strip())
     try:
-        return isinstance(orjson.loads(first), dict)
+        data = orjson.loads(first)
     except orjson.JSONDecodeError:
         return False
+    if not isinstance(data, dict):
+        return False
+    return more or not any(isinstance(data.get(key), list) for key in _JSON_LIST_KEYS)
 
 
 def _wrapped_list_key(path: Path) -> str | None:

@@ -222,6 +222,13 @@ def recent_ingests(db: Database, limit: int = 20) -> pd.DataFrame:
         ).df()
 
 
+def existing_ids(db: Database, doc_ids: list[str]) -> set[str]:
+    """Which of these ids are stored."""
+    with db.read() as con:
+        rows = con.execute("SELECT doc_id FROM documents WHERE doc_id IN (SELECT unnest($ids))", {"ids": doc_ids})
+        return {r[0] for r in rows.fetchall()}
+
+
 def get_documents(db: Database, doc_ids: list[str]) -> list[dict[str, Any]]:
     """Full rows for the given ids, in the order asked (unknown ids are left out)."""
     if not doc_ids:

@@ -25,10 +25,16 @@ def byte_progress(description: str) -> AbstractContextManager[Callable[[int, int
 
 @contextmanager
 def progress_bar(description: str, **options: Any) -> Iterator[Callable[[int, int], None]]:
-    """A tqdm bar on stderr fed by (done, total) callbacks; `options` go to tqdm (unit="doc", ...)."""
-    bar = tqdm(desc=description, leave=False, dynamic_ncols=True, **options)
+    """A tqdm bar on stderr fed by (done, total) callbacks; shown only on a terminal, once work starts.
+
+    `options` go to tqdm (unit="doc", ...).
+    """
+    bar: tqdm | None = None
 
     def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(desc=description, total=total, leave=False, dynamic_ncols=True, disable=None, **options)
         if bar.total != total:
             bar.total = total
         bar.update(done - bar.n)
@@ -36,4 +42,5 @@ def progress_bar(description: str, **options: Any) -> Iterator[Callable[[int, in
     try:
         yield update
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
