@@ -20,40 +20,22 @@ import time
 import urllib.request
 from pathlib import Path
 
-from curation.ingest import IngestOptions, ingest
+from ingest import generate  # bench/ingest.py, next to this script
+
+from curation.ingest import ingest
 from curation.judge import FilterResult, judge_documents
 from curation.llm import build_model
 from curation.workspace import Workspace
 
 STUB = Path(__file__).resolve().parents[1] / "tests" / "openai_stub.py"  # the server the tests use
 
-WORDS = [
-    "satellite",
-    "orbit",
-    "aerosol",
-    "optical",
-    "depth",
-    "spectrometer",
-    "calibration",
-    "radiance",
-    "granule",
-    "magnetosphere",
-    "plasma",
-]
-
 
 def make_workspace(root: Path, docs: int) -> Workspace:
-    """A workspace holding `docs` SDE-like pages of about 300 words."""
+    """A workspace holding `docs` SDE-like pages (bench/ingest.py's generator, 180-400 words each)."""
     ws = Workspace.open(root)
-    rows = root / "pages.jsonl"
-    with rows.open("w") as out:
-        for i in range(docs):
-            text = " ".join(WORDS[(i + j) % len(WORDS)] for j in range(300))
-            out.write(
-                json.dumps({"url": f"https://science.nasa.gov/data/page-{i}", "title": f"Page {i}", "text": text})
-            )
-            out.write("\n")
-    ingest(ws, [rows], IngestOptions(format="jsonl"))
+    rows = root / "documents.jsonl"
+    generate(rows, docs)
+    ingest(ws, [rows])
     return ws
 
 
