@@ -81,7 +81,8 @@ with right, st.container(border=True):
                 job["cancel"].set()
             return
         if job["error"]:
-            st.error(job["error"])
+            st.error("The LLM run stopped:")
+            st.code(job["error"], language=None, wrap_lines=True)
         elif job["result"] is not None:
             r = job["result"]
             stopped = f" (stopped: {r.stopped}; run again to continue)" if r.stopped else ""
