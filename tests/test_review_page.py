@@ -27,15 +27,25 @@ def stub() -> Iterator[StubLLM]:
 
 
 @pytest.fixture
-def page(ws: Workspace, add_documents: Callable[..., None], monkeypatch: pytest.MonkeyPatch) -> AppTest:
+def page(
+    ws: Workspace, add_documents: Callable[..., None], monkeypatch: pytest.MonkeyPatch
+) -> Callable[[str], AppTest]:
+    """Opens the app on the Filter & review page, with `curator` as the sidebar's name."""
     add_documents(
         [{"url": f"{SITE}/mission/{i}", "title": f"{HOSTILE} {i}", "text": f"{HOSTILE} {BODY}"} for i in range(3)]
         + [{"url": f"{SITE}/gallery/moon", "title": "Gallery", "text": BODY}],
         collection="demo",
     )
     monkeypatch.setenv(WORKSPACE_ENV, str(ws.root))
-    at = AppTest.from_file(str(REPO / "pages" / "review.py"), default_timeout=60)
-    return at.run()
+
+    def open_page(curator: str) -> AppTest:
+        # The page on its own: AppTest drops the sidebar's widgets after `switch_page`, so the name the
+        # sidebar would hold is put where `pages.common.curator()` reads it.
+        at = AppTest.from_file(str(REPO / "pages" / "review.py"), default_timeout=60)
+        at.session_state["curator"] = curator
+        return at.run()
+
+    return open_page
 
 
 def _metric(at: AppTest, label: str) -> str:
@@ -46,16 +56,19 @@ def _button(at: AppTest, label: str) -> object:
     return next(b for b in at.button if b.label.startswith(label))
 
 
-def test_rules_then_curator_decisions_need_a_name(page: AppTest, ws: Workspace) -> None:
-    assert not page.exception
-    _button(page, "Run rules").click().run()
+def test_rules_then_curator_decisions_need_a_name(page: Callable[[str], AppTest], ws: Workspace) -> None:
+    anonymous = page("")
+    assert not anonymous.exception
+    in_app = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run().switch_page("pages/review.py").run()
+    assert not in_app.exception and in_app.title[0].value == "Filter & review"
+    _button(anonymous, "Run rules").click().run()
+    assert any("Curator" in w.value for w in anonymous.warning)
+    assert _button(anonymous, "Keep this document").disabled
+
+    page = page("ana")
     assert (_metric(page, "Kept"), _metric(page, "Dropped")) == ("3", "1")
     assert any("path_word:gallery" in str(frame.value) for frame in page.dataframe)
-    assert any("Curator" in w.value for w in page.warning)
-    assert _button(page, "Keep this document").disabled
-
-    page.session_state["curator"] = "ana"
-    page.run()
+    assert not page.warning
     document = next(s for s in page.selectbox if s.label == "Document")
     document.set_value(f"{SITE}/mission/1").run()
     assert any(HOSTILE in t.value for t in page.text)  # untrusted text shown as plain text
@@ -73,7 +86,10 @@ def test_rules_then_curator_decisions_need_a_name(page: AppTest, ws: Workspace) 
     )
 
 
-def test_llm_run_from_the_page_then_bulk_accept_and_suggestions(page: AppTest, ws: Workspace, stub: StubLLM) -> None:
+def test_llm_run_from_the_page_then_bulk_accept_and_suggestions(
+    page: Callable[[str], AppTest], ws: Workspace, stub: StubLLM
+) -> None:
+    page = page("ana")
     _button(page, "Run rules").click().run()
     next(s for s in page.selectbox if s.label == "Provider").set_value("openai-compatible")
     next(t for t in page.text_input if t.label == "Model").input("stub")
@@ -88,8 +104,6 @@ def test_llm_run_from_the_page_then_bulk_accept_and_suggestions(page: AppTest, w
     assert not page.exception and job["result"].judged == 3 and stub.calls == 3
     assert _metric(page, "Pending suggestions") == "6"
 
-    page.session_state["curator"] = "ana"
-    page.run()
     _button(page, "Accept all machine verdicts").click().run()
     assert set(verdict_store.verdict_table(ws.db, judge="curator")["decided_by"]) == {"ana"}
     assert verdict_store.verdict_table(ws.db, judge="curator").shape[0] == 4
