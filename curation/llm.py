@@ -271,9 +271,10 @@ async def _run(
     async with model:
         workers = [asyncio.create_task(worker()) for _ in range(settings.concurrency)]
         while not all(w.done() for w in workers):
-            await asyncio.wait(workers, timeout=0.1)
-            if cancel is not None and cancel.is_set() and not all(w.done() for w in workers):
-                stats.stopped = "cancelled"
+            await asyncio.wait(workers, timeout=0.1, return_when=asyncio.FIRST_EXCEPTION)
+            crashed = any(w.done() and not w.cancelled() and w.exception() is not None for w in workers)
+            if crashed or (cancel is not None and cancel.is_set()):
+                stats.stopped = None if crashed else "cancelled"
                 for w in workers:
                     w.cancel()
                 await asyncio.gather(*workers, return_exceptions=True)

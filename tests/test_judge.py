@@ -13,8 +13,8 @@ from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart, User
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.models.test import TestModel
 
-from curation.judge import TRIM_MARK, JudgeVerdict, judge_documents, trim_text
-from curation.llm import LLMError, LLMSettings
+from curation.judge import TRIM_MARK, JudgeVerdict, judge_agent, judge_documents, trim_text
+from curation.llm import LLMError, LLMSettings, PromptResult, run_prompts
 from curation.rules import run_rules
 from curation.workspace import Workspace
 from store import verdicts as verdict_store
@@ -213,3 +213,19 @@ def test_trim_cuts_at_a_word_and_says_so() -> None:
     trimmed = trim_text("alpha " * 100, 10)
     assert trimmed.endswith(TRIM_MARK) and len(trimmed) <= 40 + len(TRIM_MARK)
     assert trimmed.removesuffix(TRIM_MARK).split() == ["alpha"] * 6
+
+
+def test_a_crash_while_saving_stops_every_worker() -> None:
+    agent = judge_agent(SETTINGS)
+    model = TestModel(custom_output_args=VERDICT)
+    seen: list[str] = []
+
+    def save(result: PromptResult[JudgeVerdict]) -> None:
+        seen.append(result.key)
+        if len(seen) == 3:
+            raise OSError("disk full")
+
+    prompts = ((f"k{i}", f"URL: k{i}\nPage text:\n{BODY}") for i in range(200))
+    with pytest.raises(OSError, match="disk full"):
+        run_prompts(agent, prompts, SETTINGS.model_copy(update={"concurrency": 4}), save, model=model)
+    assert len(seen) < 10
