@@ -11,6 +11,9 @@ PAGES = {
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page("pages/load.py", title="Load", icon=":material/upload_file:"),
     ],
+    "Curation": [
+        st.Page("pages/review.py", title="Filter & review", icon=":material/filter_alt:"),
+    ],
 }
 
 page = st.navigation(PAGES)

@@ -16,6 +16,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from curation.llm import LLMSettings
+from curation.rules import RulesSettings
 from embeddings.registry import DEFAULT_RETRIEVERS, RetrieverSpec
 
 
@@ -44,6 +46,8 @@ class WorkbenchSettings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     retrievers: dict[str, RetrieverSpec] = Field(default_factory=lambda: dict(DEFAULT_RETRIEVERS))
+    rules: RulesSettings = Field(default_factory=RulesSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
 
     @classmethod
     def settings_customise_sources(
