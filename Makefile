@@ -35,6 +35,7 @@ test: install
 
 bench: install
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/filter.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -11,6 +11,9 @@ PAGES = {
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page("pages/load.py", title="Load", icon=":material/upload_file:"),
     ],
+    "Curation": [
+        st.Page("pages/review.py", title="Filter & review", icon=":material/filter_alt:"),
+    ],
     "Evaluation": [
         st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
         st.Page("pages/finetune.py", title="Fine-tune", icon=":material/model_training:"),

@@ -11,7 +11,6 @@ from tqdm import tqdm
 
 from curation.workspace import Workspace
 
-ProgressCallback = Callable[[int, int], None]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object summarizing what was done.")]
 
 
@@ -19,21 +18,23 @@ def open_workspace(ctx: typer.Context) -> Workspace:
     return Workspace.open(ctx.obj)
 
 
-def byte_progress(description: str) -> AbstractContextManager[ProgressCallback]:
+def byte_progress(description: str) -> AbstractContextManager[Callable[[int, int], None]]:
     """A tqdm bar on stderr counting bytes, fed by (done, total) callbacks."""
-    return _progress(description, unit="B", unit_scale=True, unit_divisor=1024)
-
-
-def step_progress(description: str) -> AbstractContextManager[ProgressCallback]:
-    """A tqdm bar on stderr counting steps, fed by (done, total) callbacks."""
-    return _progress(description, unit="step")
+    return progress_bar(description, unit="B", unit_scale=True, unit_divisor=1024)
 
 
 @contextmanager
-def _progress(description: str, **options: Any) -> Iterator[ProgressCallback]:
-    bar = tqdm(desc=description, leave=False, dynamic_ncols=True, **options)
+def progress_bar(description: str, **options: Any) -> Iterator[Callable[[int, int], None]]:
+    """A tqdm bar on stderr fed by (done, total) callbacks; shown only on a terminal, once work starts.
+
+    `options` go to tqdm (unit="doc", ...).
+    """
+    bar: tqdm | None = None
 
     def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(desc=description, total=total, leave=False, dynamic_ncols=True, disable=None, **options)
         if bar.total != total:
             bar.total = total
         bar.update(done - bar.n)
@@ -41,4 +42,5 @@ def _progress(description: str, **options: Any) -> Iterator[ProgressCallback]:
     try:
         yield update
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()

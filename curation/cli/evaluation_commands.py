@@ -11,7 +11,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from curation.cli.context import JsonFlag, open_workspace, step_progress
+from curation.cli.context import JsonFlag, open_workspace, progress_bar
 from curation.cli.output import emit, failures_as_exit
 from curation.evaluation_settings import StatTest
 from curation.export import ExportError, ExportKind, ExportOptions, export
@@ -142,6 +142,6 @@ def finetune_command(
         learning_rate=learning_rate,
         overwrite=overwrite,
     )
-    with failures_as_exit(as_json, FinetuneError, LockTimeout), step_progress("fine-tune") as progress:
+    with failures_as_exit(as_json, FinetuneError, LockTimeout), progress_bar("fine-tune", unit="step") as progress:
         result = finetune(ws, options, progress)
     emit(result, as_json=as_json, title="finetune")
