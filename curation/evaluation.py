@@ -215,7 +215,7 @@ def _query_divisions(ws: Workspace, queries: pd.DataFrame, relevant: dict[str, s
         data = orjson.loads(metadata) if isinstance(metadata, str) else {}
         division = data.get("division") if isinstance(data, dict) else None
         if query_id in relevant and isinstance(division, str) and division.strip():
-            own[query_id] = normalize_division(division)[0] or NO_DIVISION
+            own[query_id] = normalize_division(division) or NO_DIVISION
     missing = [q for q in relevant if q not in own]
     doc_ids = sorted({d for q in missing for d in relevant[q]})
     fields = document_store.document_fields(ws.db, doc_ids, ("division",))
