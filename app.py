@@ -14,6 +14,10 @@ PAGES = {
     "Curation": [
         st.Page("pages/review.py", title="Filter & review", icon=":material/filter_alt:"),
     ],
+    "Evaluation": [
+        st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
+        st.Page("pages/finetune.py", title="Fine-tune", icon=":material/model_training:"),
+    ],
 }
 
 page = st.navigation(PAGES)

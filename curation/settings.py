@@ -16,6 +16,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from curation.evaluation_settings import EvaluationSettings, ExportSettings, FinetuneSettings
 from curation.llm import LLMSettings
 from curation.rules import RulesSettings
 from embeddings.registry import DEFAULT_RETRIEVERS, RetrieverSpec
@@ -48,6 +49,9 @@ class WorkbenchSettings(BaseSettings):
     retrievers: dict[str, RetrieverSpec] = Field(default_factory=lambda: dict(DEFAULT_RETRIEVERS))
     rules: RulesSettings = Field(default_factory=RulesSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
+    export: ExportSettings = Field(default_factory=ExportSettings)
+    finetune: FinetuneSettings = Field(default_factory=FinetuneSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import streamlit as st
 
 from curation.workspace import DEFAULT_WORKSPACE, WORKSPACE_ENV, Workspace
+
+T = TypeVar("T")
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -40,3 +44,21 @@ def sidebar() -> None:
         st.text_input(
             "Curator", key="curator", placeholder="your name", help="Stored with your judgments and decisions."
         )
+
+
+def run_with_progress(
+    work: Callable[[Callable[[int, int], None]], T], expected: tuple[type[Exception], ...], text: str
+) -> T:
+    """Run `work` with an `st.progress` bar fed by its (done, total) callback; `text` may use {done} and {total}.
+
+    An expected failure empties the bar and stops the page with its message instead of a traceback.
+    """
+    bar = st.progress(0.0, text=text.format(done=0, total="?"))
+    try:
+        result = work(lambda done, total: bar.progress(done / max(total, 1), text=text.format(done=done, total=total)))
+    except expected as exc:
+        bar.empty()
+        st.error(str(exc))
+        st.stop()
+    bar.progress(1.0, text="Done")
+    return result

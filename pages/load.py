@@ -8,7 +8,7 @@ import streamlit as st
 
 from curation.ingest import IngestOptions, ingest, preview
 from curation.loaders import DOC_FIELDS, FormatChoice, InputError
-from pages.common import workspace
+from pages.common import run_with_progress, workspace
 
 ws = workspace()
 st.title("Load content")
@@ -67,14 +67,7 @@ if shown.rejects:
     st.dataframe(pd.DataFrame([r.model_dump() for r in shown.rejects]), hide_index=True, width="stretch")
 
 if st.button("Ingest", type="primary", icon=":material/download:"):
-    bar = st.progress(0.0, text="Reading...")
-    try:
-        result = ingest(ws, [path], options, lambda done, total: bar.progress(done / total, text="Reading..."))
-    except InputError as exc:
-        bar.empty()
-        st.error(str(exc))
-        st.stop()
-    bar.progress(1.0, text="Done")
+    result = run_with_progress(lambda progress: ingest(ws, [path], options, progress), (InputError,), "Reading...")
     st.session_state["last_ingest"] = result.model_dump()
 
 if last := st.session_state.get("last_ingest"):

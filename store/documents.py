@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -238,3 +239,50 @@ def get_documents(db: Database, doc_ids: list[str]) -> list[dict[str, Any]]:
         names = [d[0] for d in con.description]
     by_id = {row[0]: dict(zip(names, row, strict=True)) for row in rows}
     return [by_id[i] for i in doc_ids if i in by_id]
+
+
+def document_fields(db: Database, doc_ids: list[str], fields: tuple[str, ...]) -> pd.DataFrame:
+    """Chosen columns of the given documents, one row per known id (a light `get_documents`)."""
+    unknown = set(fields) - {"doc_id", "url", "title", "text", "division", "document_type", "collection"}
+    if unknown:
+        raise ValueError(f"cannot read document fields {sorted(unknown)}")
+    columns = ", ".join(dict.fromkeys(("doc_id", *fields)))
+    with db.read() as con:
+        return con.execute(
+            f"SELECT {columns} FROM documents WHERE doc_id IN (SELECT unnest($ids))", {"ids": list(doc_ids)}
+        ).df()
+
+
+def sample_doc_ids(db: Database, n: int, seed: int) -> list[str]:
+    """`n` document ids in a pseudo-random order fixed by `seed` (the same seed gives the same ids)."""
+    with db.read() as con:
+        rows = con.execute(
+            "SELECT doc_id FROM documents ORDER BY hash(doc_id || $seed), doc_id LIMIT $n", {"seed": str(seed), "n": n}
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def write_beir_corpus(db: Database, path: Path) -> int:
+    """Write every document as a BEIR `corpus.jsonl` line (_id, title, text, metadata); returns the count.
+
+    The URL travels in `metadata.url`, where the BEIR loader looks for it. DuckDB streams the file,
+    so a large corpus is written without being held in memory.
+    """
+    with db.read() as con:
+        con.execute(
+            f"""
+            COPY (
+                SELECT doc_id AS _id, title, text,
+                       CASE WHEN url IS NULL THEN coalesce(metadata, '{{}}'::JSON)
+                            ELSE json_merge_patch(coalesce(metadata, '{{}}'::JSON), json_object('url', url))
+                       END AS metadata
+                FROM documents ORDER BY doc_id
+            ) TO '{_sql_path(path)}' (FORMAT json)
+            """
+        )
+        row = con.execute("SELECT count(*) FROM documents").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
 from store.database import Database
 
 
@@ -34,3 +36,20 @@ def judgment_counts(db: Database) -> list[dict[str, Any]]:
         ).fetchall()
         names = [d[0] for d in con.description]
     return [dict(zip(names, r, strict=True)) for r in rows]
+
+
+def current_grades(db: Database, query_set: str) -> pd.DataFrame:
+    """Every annotator's grade in force per pair of a set (query_id, doc_id, annotator, grade).
+
+    Only kind `grade` counts: `cant_tell` and `skip` say nothing about relevance, and a grade 0 is kept
+    as an explicit "not relevant".
+    """
+    with db.read() as con:
+        return con.execute(
+            """
+            SELECT query_id, doc_id, annotator, grade FROM current_judgments
+            WHERE query_set = ? AND kind = 'grade' AND grade IS NOT NULL
+            ORDER BY query_id, doc_id, annotator
+            """,
+            [query_set],
+        ).df()

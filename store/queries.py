@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
 from store.database import Database
 
 
@@ -45,3 +47,12 @@ def list_query_sets(db: Database) -> list[dict[str, Any]]:
         ).fetchall()
         names = [d[0] for d in con.description]
     return [dict(zip(names, r, strict=True)) for r in rows]
+
+
+def load_queries(db: Database, query_set: str) -> pd.DataFrame:
+    """A set's queries (query_id, text, metadata as a JSON string or None), ordered by id."""
+    with db.read() as con:
+        return con.execute(
+            "SELECT query_id, text, metadata::VARCHAR AS metadata FROM queries WHERE query_set = ? ORDER BY query_id",
+            [query_set],
+        ).df()

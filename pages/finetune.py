@@ -1,0 +1,55 @@
+"""Fine-tune: train a dense retriever on exported training pairs and register it as a new retriever."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from curation.finetune import FinetuneError, FinetuneOptions, finetune, training_device
+from pages.common import run_with_progress, workspace
+
+OTHER = "Another folder..."
+
+ws = workspace()
+settings = ws.settings.finetune
+st.title("Fine-tune")
+st.caption(
+    "MultipleNegativesRankingLoss with no-duplicates batches (sentence-transformers). The result is saved under "
+    "the workspace's models/ folder and registered as a retriever you can embed, search and evaluate."
+)
+
+dense = [name for name, spec in ws.settings.retrievers.items() if spec.kind == "dense"]
+exports = sorted(str(p) for p in ws.exports_dir.iterdir() if (p / "dataset").is_dir())
+if not exports:
+    st.info("No training pairs yet: export them with `sde-workbench export pairs --set NAME`.")
+
+base = st.selectbox("Base retriever", dense, key="finetune_base")
+choice = st.selectbox("Training pairs", [*exports, OTHER], key="finetune_pairs")
+typed = st.text_input("Pairs folder", placeholder="/path/to/pairs-export") if choice == OTHER else choice
+name = st.text_input("New retriever name", placeholder=f"{base}-ft", key="finetune_name") or f"{base}-ft"
+cols = st.columns(3)
+epochs = cols[0].number_input("Epochs", 1, 100, settings.epochs)
+batch_size = cols[1].number_input("Batch size", 2, 4096, settings.batch_size)
+overwrite = cols[2].checkbox("Replace a retriever of that name", help="Only fine-tuned retrievers can be replaced.")
+st.caption(f"Training runs on: {training_device()}")
+
+if st.button("Fine-tune", type="primary", icon=":material/model_training:", disabled=not typed):
+    options = FinetuneOptions(
+        base=base,
+        pairs=Path(typed).expanduser(),
+        out=name.strip(),
+        epochs=int(epochs),
+        batch_size=int(batch_size),
+        overwrite=overwrite,
+    )
+    result = run_with_progress(
+        lambda progress: finetune(ws, options, progress), (FinetuneError,), "Fine-tuning: step {done} of {total}"
+    )
+    st.session_state["finetune_result"] = result.model_dump()
+
+if last := st.session_state.get("finetune_result"):
+    st.success(f"Registered retriever {last['retriever']!r}; its model is in {last['model_dir']}.")
+    cols = st.columns(4)
+    cols[0].metric("Pairs", f"{last['pairs']:,}")
+    cols[1].metric("Steps", f"{last['steps']:,}")
+    cols[2].metric("Final loss", f"{last['loss']:.4f}" if last["loss"] is not None else "-")
+    cols[3].metric("Device", last["device"])

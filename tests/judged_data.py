@@ -1,0 +1,84 @@
+"""A tiny judged workspace built through the real loaders and store: six documents, three queries,
+graded judgments and two stored runs. Shared by the evaluation, export and page tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pandas as pd
+
+from curation.benchmark import import_queries
+from curation.ingest import IngestOptions, ingest
+from curation.workspace import Workspace
+from store.judgments import replace_annotator_judgments
+from store.runs import save_run
+
+SET = "tiny"
+BENCHMARK = "benchmark:tiny"
+DOCS = {
+    "d1": "Heliophysics",
+    "d2": "Heliophysics",
+    "d3": "Earth Science",
+    "d4": "Planetary Science",
+    "d5": "Astrophysics",
+    "d6": "Heliophysics",
+}
+QUERIES = {
+    "q1": ("solar wind speed", {"division": "Earth Science"}),
+    "q2": ("mars crater ages", None),
+    "q3": ("galaxy rotation curves", None),
+}
+# Graded judgments: q1 has an explicit not-relevant (d3 = 0).
+GRADES = {("q1", "d1"): 3, ("q1", "d2"): 1, ("q1", "d3"): 0, ("q2", "d4"): 2, ("q3", "d5"): 1, ("q3", "d6"): 2}
+RUN_A = {"q1": ["d3", "d1", "d2", "d5"], "q2": ["d5", "d6", "d4"], "q3": ["d5", "d6"]}
+RUN_B = {"q1": ["d1", "d2", "d3"], "q2": ["d4"]}  # q3 unanswered
+
+
+def add_documents(ws: Workspace, folder: Path, docs: dict[str, str]) -> None:
+    path = folder / "docs.jsonl"
+    path.write_bytes(
+        b"\n".join(
+            orjson.dumps({"doc_id": d, "title": f"Title {d}", "text": f"Text of document {d}.", "division": div})
+            for d, div in docs.items()
+        )
+    )
+    ingest(ws, [path], IngestOptions(format="jsonl"))
+
+
+def add_queries(ws: Workspace, folder: Path, query_set: str, queries: dict[str, tuple[str, dict | None]]) -> None:
+    path = folder / f"{query_set}-queries.jsonl"
+    path.write_bytes(
+        b"\n".join(orjson.dumps({"_id": q, "text": t, "metadata": m or {}}) for q, (t, m) in queries.items())
+    )
+    import_queries(ws, path, query_set, origin="test", rejects=[])
+
+
+def grade(ws: Workspace, annotator: str, grades: dict[tuple[str, str], int], query_set: str = SET) -> None:
+    rows = [{"query_id": q, "doc_id": d, "grade": g} for (q, d), g in grades.items()]
+    replace_annotator_judgments(ws.db, query_set, annotator, rows)
+
+
+def store_run(ws: Workspace, retriever: str, ranked: dict[str, list[str]], query_set: str = SET) -> str:
+    rows = [
+        {"query_id": q, "rank": i, "doc_id": d, "score": 1.0 - i / 100, "passage": None}
+        for q, docs in ranked.items()
+        for i, d in enumerate(docs, start=1)
+    ]
+    name = f"{retriever}:{query_set}"
+    save_run(
+        ws.db,
+        {"name": name, "retriever": retriever, "query_set": query_set, "mode": "vector", "k": 100},
+        pd.DataFrame(rows, columns=["query_id", "rank", "doc_id", "score", "passage"]),
+    )
+    return name
+
+
+def build(ws: Workspace, folder: Path) -> Workspace:
+    """The tiny set with the benchmark's graded judgments and runs of retrievers A and B."""
+    add_documents(ws, folder, DOCS)
+    add_queries(ws, folder, SET, QUERIES)
+    grade(ws, BENCHMARK, GRADES)
+    store_run(ws, "A", RUN_A)
+    store_run(ws, "B", RUN_B)
+    return ws
