@@ -7,8 +7,9 @@ are never settings: they are read from the provider's own environment variable w
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -16,7 +17,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from embeddings.registry import DEFAULT_RETRIEVERS, RetrieverSpec
+from embeddings.encoder import EmbeddingSettings
+from embeddings.registry import DEFAULT_RETRIEVERS, RetrieverSpec, with_default_retrievers
+from store.vectors import VectorSettings
 
 
 class IngestSettings(BaseModel):
@@ -42,6 +45,13 @@ class WorkbenchSettings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     retrievers: dict[str, RetrieverSpec] = Field(default_factory=lambda: dict(DEFAULT_RETRIEVERS))
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    vectors: VectorSettings = Field(default_factory=VectorSettings)
+
+    @field_validator("retrievers", mode="before")
+    @classmethod
+    def _keep_default_retrievers(cls, value: Any) -> Any:
+        return with_default_retrievers(value)
 
     @classmethod
     def settings_customise_sources(
