@@ -45,3 +45,12 @@ def list_query_sets(db: Database) -> list[dict[str, Any]]:
         ).fetchall()
         names = [d[0] for d in con.description]
     return [dict(zip(names, r, strict=True)) for r in rows]
+
+
+def queries_of(db: Database, query_set: str) -> list[dict[str, Any]]:
+    """query_id and text of every query of a set, in query_id order."""
+    with db.read() as con:
+        rows = con.execute(
+            "SELECT query_id, text FROM queries WHERE query_set = ? ORDER BY query_id", [query_set]
+        ).fetchall()
+    return [{"query_id": query_id, "text": text} for query_id, text in rows]
