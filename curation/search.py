@@ -27,8 +27,7 @@ Mode = Literal["vector", "fts", "hybrid"]
 MODES: tuple[Mode, ...] = ("vector", "fts", "hybrid")
 PASSAGES_PER_DOCUMENT = 4  # first guess of passages fetched per wanted document; grown when short
 _STOPWORDS = frozenset(
-    "the and for are was were with from that this these those what which who how why when where into "
-    "about does did has have had not but can its their there than then them they our your".split()
+    ["the", "and", "for", "are", "was", "were", "with", "from", "that", "this", "these", "those", "what", "which", "who", "how", "why", "when", "where", "into", "about", "does", "did", "has", "have", "had", "not", "but", "can", "its", "their", "there", "than", "then", "them", "they", "our", "your"]
 )
 Ranked = list[tuple[str, float, str]]  # (doc_id, score, best passage), best first
 

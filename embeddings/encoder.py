@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from pydantic import BaseModel, Field
 from sentence_transformers import SentenceTransformer
+from transformers.utils import logging as transformers_logging
 
 from embeddings.chunking import Chunker
 from embeddings.registry import RetrieverSpec
@@ -38,6 +39,7 @@ def load_model(
     key = (location, device, max_seq_length, trust_remote_code)
     with _models_lock:
         if key not in _models:
+            transformers_logging.disable_progress_bar()  # a weight-loading bar per load is noise here
             model = SentenceTransformer(
                 location, device=device, trust_remote_code=trust_remote_code, local_files_only=True
             )

@@ -20,8 +20,15 @@ def open_workspace(ctx: typer.Context) -> Workspace:
 
 @contextmanager
 def byte_progress(description: str) -> Iterator[object]:
-    """A tqdm bar on stderr fed by (done, total) callbacks."""
-    bar = tqdm(desc=description, unit="B", unit_scale=True, unit_divisor=1024, leave=False, dynamic_ncols=True)
+    """A tqdm bar on stderr fed by (done, total) callbacks, counting bytes."""
+    with progress_bar(description, unit="B", unit_scale=True, unit_divisor=1024) as update:
+        yield update
+
+
+@contextmanager
+def progress_bar(description: str, **tqdm_options: object) -> Iterator[object]:
+    """A tqdm bar on stderr (rate and ETA included) fed by (done, total) callbacks."""
+    bar = tqdm(desc=description, leave=False, dynamic_ncols=True, **tqdm_options)  # type: ignore[call-overload]
 
     def update(done: int, total: int) -> None:
         if bar.total != total:
