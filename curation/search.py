@@ -27,7 +27,46 @@ Mode = Literal["vector", "fts", "hybrid"]
 MODES: tuple[Mode, ...] = ("vector", "fts", "hybrid")
 PASSAGES_PER_DOCUMENT = 4  # first guess of passages fetched per wanted document; grown when short
 _STOPWORDS = frozenset(
-    ["the", "and", "for", "are", "was", "were", "with", "from", "that", "this", "these", "those", "what", "which", "who", "how", "why", "when", "where", "into", "about", "does", "did", "has", "have", "had", "not", "but", "can", "its", "their", "there", "than", "then", "them", "they", "our", "your"]
+    [
+        "the",
+        "and",
+        "for",
+        "are",
+        "was",
+        "were",
+        "with",
+        "from",
+        "that",
+        "this",
+        "these",
+        "those",
+        "what",
+        "which",
+        "who",
+        "how",
+        "why",
+        "when",
+        "where",
+        "into",
+        "about",
+        "does",
+        "did",
+        "has",
+        "have",
+        "had",
+        "not",
+        "but",
+        "can",
+        "its",
+        "their",
+        "there",
+        "than",
+        "then",
+        "them",
+        "they",
+        "our",
+        "your",
+    ]
 )
 Ranked = list[tuple[str, float, str]]  # (doc_id, score, best passage), best first
 
@@ -120,7 +159,9 @@ def make_run(
     rows: list[dict[str, object]] = []
     for done, (query, vector) in enumerate(zip(queries, query_vectors, strict=True), start=1):
         for rank, (doc_id, score, passage) in enumerate(searcher.ranked(query["text"], vector, k=k), start=1):
-            rows.append({"query_id": query["query_id"], "rank": rank, "doc_id": doc_id, "score": score, "passage": passage})
+            rows.append(
+                {"query_id": query["query_id"], "rank": rank, "doc_id": doc_id, "score": score, "passage": passage}
+            )
         if progress:
             progress(done, len(queries))
     run = name or f"{retriever}:{query_set}"

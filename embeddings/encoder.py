@@ -111,11 +111,7 @@ class Encoder:
                     torch.cuda.empty_cache()
 
 
-def load_encoder(
-    spec: RetrieverSpec, location: str, *, device: str, batch_size: int | None = None
-) -> Encoder:
+def load_encoder(spec: RetrieverSpec, location: str, *, device: str, batch_size: int | None = None) -> Encoder:
     """An Encoder for a dense retriever whose weights are at `location` (see registry.model_location)."""
-    model = load_model(
-        location, device, max_seq_length=spec.max_seq_length, trust_remote_code=spec.trust_remote_code
-    )
+    model = load_model(location, device, max_seq_length=spec.max_seq_length, trust_remote_code=spec.trust_remote_code)
     return Encoder(spec, model, device, batch_size)

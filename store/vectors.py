@@ -165,7 +165,8 @@ def build_indexes(vectors_dir: Path, name: str, settings: VectorSettings, *, met
         return
     vector_index = indexed.get(("vector",))
     if vector_index is None or (vector_index.num_indexed_rows or 0) * 2 < rows:
-        config = IvfFlat(distance_type="hamming") if metric == "hamming" else _ANN[settings.ann_index](distance_type="cosine")
+        ann = _ANN[settings.ann_index]
+        config = IvfFlat(distance_type="hamming") if metric == "hamming" else ann(distance_type="cosine")
         table.create_index("vector", config=config, replace=True)
 
 

@@ -65,7 +65,7 @@ def run_command(
     retriever: RetrieverOption,
     queries: Annotated[str, typer.Option("--queries", "-q", help="Query set to run.")],
     k: Annotated[int, typer.Option("-k", min=1, help="Documents kept per query.")] = 100,
-    name: Annotated[str | None, typer.Option(help="Run name (default RETRIEVER:SET); replaces a run of that name.")] = None,
+    name: Annotated[str | None, typer.Option(help="Run name (default RETRIEVER:SET); replaces one so named.")] = None,
     mode: Annotated[Mode, typer.Option(help="vector, fts or hybrid.")] = "vector",
     as_json: JsonFlag = False,
 ) -> None:
