@@ -294,7 +294,7 @@ class _Searcher:
             return _rows(found, 1.0 - found["_distance"].to_numpy())
         if not rescored:
             return _rows(found, hamming_similarity(found["_distance"].to_numpy(), vector.shape[0]))
-        packed = found["vector"].flatten().to_numpy().reshape(found.num_rows, -1)
+        packed = found["vector"].combine_chunks().flatten().to_numpy().reshape(found.num_rows, -1)
         return _rows(found, rescore(vector, packed, vector.shape[0]))[:limit]
 
 
