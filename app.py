@@ -11,6 +11,10 @@ PAGES = {
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page("pages/load.py", title="Load", icon=":material/upload_file:"),
     ],
+    "Retrieval": [
+        st.Page("pages/embed.py", title="Embed", icon=":material/memory:"),
+        st.Page("pages/search.py", title="Search", icon=":material/search:"),
+    ],
 }
 
 page = st.navigation(PAGES)

@@ -304,3 +304,12 @@ def _rows(found: pa.Table, scores: np.ndarray) -> Ranked:
     texts = found["text"].to_pylist()
     order = np.argsort(-scores, kind="stable")
     return [(doc_ids[i], float(scores[i]), texts[i]) for i in order]
+
+
+def searchable_retrievers(ws: Workspace) -> list[str]:
+    """Retrievers whose vectors exist and match their current settings."""
+    return [
+        name
+        for name, spec in ws.settings.retrievers.items()
+        if vectors.fingerprint(ws.vectors_dir, table_name(name)) == fingerprint(spec)
+    ]

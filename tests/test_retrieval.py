@@ -196,7 +196,9 @@ def test_vector_fts_hybrid_and_filtered_search(tiny_ws: Workspace) -> None:
 
     where = filter_clause(division=["Heliophysics"], document_type=["Data"])
     hits = search(ws, "tiny", "plasma", k=10, where=where)
-    assert [h.doc_id for h in hits] == [r["doc_id"] for r in rows if r["division"] == "Heliophysics" and r["document_type"] == "Data"]
+    assert [h.doc_id for h in hits] == [
+        r["doc_id"] for r in rows if r["division"] == "Heliophysics" and r["document_type"] == "Data"
+    ]
     with pytest.raises(SearchError, match="invalid filter"):
         search(ws, "tiny", "plasma", where="divison = 'x'")
     with pytest.raises(SearchError, match="no vectors yet"):

@@ -36,7 +36,11 @@ def scifact_slice(scifact: Path, folder: Path, documents: int) -> Path:
     qrels = [q for q in (scifact / "qrels" / "train.tsv").read_text().splitlines()[1:] if q.split("\t")[1] in ids]
     (folder / "qrels" / "train.tsv").write_text("query-id\tcorpus-id\tscore\n" + "\n".join(qrels) + "\n")
     wanted = {q.split("\t")[0] for q in qrels}
-    queries = [q for q in (scifact / "queries.jsonl").read_bytes().splitlines(keepends=True) if orjson.loads(q)["_id"] in wanted]
+    queries = [
+        q
+        for q in (scifact / "queries.jsonl").read_bytes().splitlines(keepends=True)
+        if orjson.loads(q)["_id"] in wanted
+    ]
     (folder / "queries.jsonl").write_bytes(b"".join(queries))
     return folder
 
@@ -44,7 +48,10 @@ def scifact_slice(scifact: Path, folder: Path, documents: int) -> Path:
 @pytest.mark.slow
 def test_minilm_end_to_end_on_scifact(ws: Workspace, scifact: Path, tmp_path: Path) -> None:
     folder = scifact_slice(scifact, tmp_path / "slice", 150)
-    assert runner.invoke(app, ["--workspace", str(ws.root), "import-benchmark", str(folder), "--name", "sf"]).exit_code == 0
+    assert (
+        runner.invoke(app, ["--workspace", str(ws.root), "import-benchmark", str(folder), "--name", "sf"]).exit_code
+        == 0
+    )
 
     code, embedded = cli(ws, "embed", "--retriever", "minilm")
     assert code == 0 and set(embedded) == {"retriever", "embedded", "skipped", "passages", "device", "seconds"}
