@@ -8,9 +8,11 @@ from pathlib import Path
 import orjson
 from pydantic import BaseModel
 
+from curation.documents import normalize_url
 from curation.ingest import IngestOptions, ProgressCallback, ingest
 from curation.loaders import InputError, Reject
 from curation.workspace import Workspace
+from store import documents as document_store
 from store import judgments as judgment_store
 from store import queries as query_store
 
@@ -79,7 +81,20 @@ def import_qrels(ws: Workspace, paths: list[Path], query_set: str, annotator: st
     """Store BEIR qrels files as one annotator's judgments for a set, replacing that annotator's old ones."""
     known_queries = query_store.query_ids(ws.db, query_set)
     rows = [row for path in paths for row in _read_qrels(path, known_queries, rejects)]
+    _resolve_url_ids(ws, rows)
     return judgment_store.replace_annotator_judgments(ws.db, query_set, annotator, rows)
+
+
+def _resolve_url_ids(ws: Workspace, rows: list[dict[str, object]]) -> None:
+    """Qrels may name pages by URL as written; stored pages are keyed by the normalized URL."""
+    urls = {str(r["doc_id"]) for r in rows if str(r["doc_id"]).startswith(("http://", "https://"))}
+    if not urls:
+        return
+    stored = document_store.existing_ids(ws.db, [*urls, *map(normalize_url, urls)])
+    for row in rows:
+        doc_id = str(row["doc_id"])
+        if doc_id in urls and doc_id not in stored and normalize_url(doc_id) in stored:
+            row["doc_id"] = normalize_url(doc_id)
 
 
 def _read_queries(path: Path, rejects: list[Reject]) -> list[dict[str, object]]:

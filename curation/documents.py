@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -46,22 +47,34 @@ class Document(BaseModel):
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_SIMPLE_URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#@\[\]]*)(?=[/?#]|$)([^?#]*)(?:\?([^#]*))?")
 
 
 def normalize_url(url: str) -> str:
     """A stable id for a URL: lower-case scheme and host, no default port, fragment or trailing slash.
 
-    Query strings are kept: on SDE sites they often select different content.
+    Query strings are kept: on SDE sites they often select different content. The common shape is
+    handled by one regular expression (ingest calls this for every row); anything unusual (user
+    info, IPv6 hosts) goes through urllib.
     """
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if parts.port and parts.port != _DEFAULT_PORTS.get(scheme):
-        host = f"{host}:{parts.port}"
-    path = parts.path or "/"
+    url = url.strip()
+    match = _SIMPLE_URL.match(url)
+    if match is None:
+        parts = urlsplit(url)
+        scheme, host, path, query = parts.scheme.lower(), (parts.hostname or "").lower(), parts.path, parts.query
+        if ":" in host:
+            host = f"[{host}]"
+        if parts.port and parts.port != _DEFAULT_PORTS.get(scheme):
+            host = f"{host}:{parts.port}"
+    else:
+        scheme, host, path, query = match[1].lower(), match[2].lower(), match[3], match[4] or ""
+        name, colon, port = host.rpartition(":")
+        if colon and (not port or (port.isdigit() and int(port) == _DEFAULT_PORTS.get(scheme))):
+            host = name
+    path = path or "/"
     if len(path) > 1:
         path = path.rstrip("/") or "/"
-    return urlunsplit((scheme, host, path, parts.query, ""))
+    return urlunsplit((scheme, host, path, query, ""))
 
 
 def content_hash(title: str, text: str) -> str:

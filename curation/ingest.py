@@ -14,8 +14,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from pydantic import BaseModel, Field
 
 from curation.documents import SourceFormat
@@ -23,35 +21,20 @@ from curation.loaders import (
     FormatChoice,
     InputError,
     MappingContext,
-    Record,
     Reject,
     RowError,
     detect_format,
     expand_inputs,
+    is_line_based,
     map_record,
     read_manifest,
     read_records,
 )
+from curation.staging import StagingArea
 from curation.taxonomy import DIVISIONS, DOCUMENT_TYPES, PLACEHOLDER_DIVISION, RETIRED_DOCUMENT_TYPES
 from curation.workspace import Workspace
 from store import documents as document_store
 
-STAGING_SCHEMA = pa.schema(
-    [
-        ("doc_id", pa.string()),
-        ("url", pa.string()),
-        ("title", pa.string()),
-        ("text", pa.string()),
-        ("division", pa.string()),
-        ("document_type", pa.string()),
-        ("collection", pa.string()),
-        ("tree_path", pa.string()),
-        ("source_format", pa.string()),
-        ("source_file", pa.string()),
-        ("source_line", pa.int64()),
-        ("metadata", pa.string()),
-    ]
-)
 TAXONOMY = {
     "divisions": list(DIVISIONS),
     "placeholder": PLACEHOLDER_DIVISION,
@@ -103,51 +86,52 @@ def ingest(
         if progress:
             progress(min(done, total_bytes), total_bytes)
 
-    staging_dir = ws.root / "tmp"
-    staging_dir.mkdir(exist_ok=True)
-    _remove_orphaned_staging(staging_dir)
-    staged_path = staging_dir / f"ingest-{os.getpid()}-{uuid.uuid4().hex}.parquet"
     rejects_path = ws.rejects_dir / f"ingest-{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}.csv"
     result = IngestResult(files=[str(f) for f in files])
     rejects = _RejectsWriter(rejects_path)
-    staging = _StagingWriter(staged_path, ws.settings.ingest.batch_rows)
-    seen: dict[str, str] = {}
+    staging = StagingArea(ws.root / "tmp", ws.settings.ingest.workers or os.cpu_count() or 1)
     parsed_any = False
+    problems: list[str] = []
     formats: set[str] = set()
     try:
-        for file in files:
+        for file_index, file in enumerate(files):
             try:
                 fmt = detect_format(file) if options.format == "auto" else SourceFormat(options.format)
             except InputError as exc:
+                problems.append(str(exc))
                 rejects.write(Reject(file=str(file), reason=str(exc).split(": ", 1)[-1]))
                 advance(file.stat().st_size)
                 continue
             formats.add(fmt.value)
-            ctx = _context(ws, file, fmt, options)
-            for item in read_records(file, fmt, advance):
-                if isinstance(item, Reject):
-                    if item.line is not None or item.row is not None:
-                        result.read += 1
-                    rejects.write(item)
-                    continue
-                result.read += 1
-                parsed_any = True
-                try:
-                    row = map_record(item, ctx)
-                except RowError as exc:
-                    rejects.write(item.reject(str(exc)))
-                    continue
-                first = seen.get(row["doc_id"])
-                if first is not None:
-                    result.duplicates += 1
-                    rejects.write(item.reject(f"duplicate doc_id in this input, first at {first}", row["doc_id"]))
-                    continue
-                seen[row["doc_id"]] = _where(item)
-                staging.add(row)
-        staging.close()
-        rejects.close()
+            for block in staging.stage(file, fmt, _context(ws, file, fmt, options), file_index, advance):
+                advance(block.size)
+                result.read += block.read
+                parsed_any = parsed_any or block.parsed > 0
+                for reject in block.rejects:
+                    rejects.write(reject)
         if not parsed_any:
+            rejects.close()
+            if len(problems) == len(files):
+                raise InputError("; ".join(problems))
             raise InputError(_nothing_readable(files, rejects_path if rejects.count else None))
+        if staging.rows:
+            duplicates = document_store.staged_duplicates(staging.glob)
+            units = {str(f): "line" if is_line_based(f) else "row" for f in files}
+            for dup in duplicates:
+                unit = units[dup["source_file"]]
+                first = f"{dup['first_file']} {unit} {dup['first_line']}"
+                rejects.write(
+                    Reject.model_validate(
+                        {
+                            "file": dup["source_file"],
+                            unit: dup["source_line"],
+                            "doc_id": dup["doc_id"],
+                            "reason": f"duplicate doc_id in this input, first at {first}",
+                        }
+                    )
+                )
+            result.duplicates = len(duplicates)
+        rejects.close()
         result.rejected = rejects.count
         result.rejects_file = str(rejects_path) if rejects.count else None
         log = {
@@ -161,7 +145,7 @@ def ingest(
             "rejects_file": result.rejects_file,
         }
         if staging.rows:
-            counts = document_store.merge_staged(ws.db, staged_path, now=_now(), taxonomy=TAXONOMY, log=log)
+            counts = document_store.merge_staged(ws.db, staging.glob, now=_now(), taxonomy=TAXONOMY, log=log)
             result.inserted, result.updated, result.unchanged = (
                 counts["inserted"],
                 counts["updated"],
@@ -171,9 +155,8 @@ def ingest(
             document_store.record_ingest(ws.db, log, now=_now())
         return result
     finally:
-        staging.close()
         rejects.close()
-        staged_path.unlink(missing_ok=True)
+        staging.close()
 
 
 class Preview(BaseModel):
@@ -222,67 +205,8 @@ def _nothing_readable(files: list[Path], rejects_path: Path | None) -> str:
     return f"nothing could be read from {names}: no row parsed{where}"
 
 
-def _where(record: Record) -> str:
-    position = f"line {record.line}" if record.line is not None else f"row {record.row}"
-    return f"{record.file} {position}"
-
-
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _remove_orphaned_staging(folder: Path) -> None:
-    """Delete staging files left by ingests that were killed (their process no longer exists)."""
-    for path in folder.glob("ingest-*.parquet"):
-        pid = path.name.split("-")[1]
-        if pid.isdigit() and not _alive(int(pid)):
-            path.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-class _StagingWriter:
-    """Buffers rows column-wise and appends them to a Parquet file in batches."""
-
-    def __init__(self, path: Path, batch_rows: int) -> None:
-        self.path = path
-        self.batch_rows = batch_rows
-        self.rows = 0
-        self._columns: dict[str, list[object]] = {name: [] for name in STAGING_SCHEMA.names}
-        self._writer: pq.ParquetWriter | None = None
-        self._closed = False
-
-    def add(self, row: dict[str, object]) -> None:
-        for name, values in self._columns.items():
-            values.append(row[name])
-        self.rows += 1
-        if len(self._columns["doc_id"]) >= self.batch_rows:
-            self._flush()
-
-    def _flush(self) -> None:
-        if not self._columns["doc_id"]:
-            return
-        table = pa.Table.from_pydict(self._columns, schema=STAGING_SCHEMA)
-        if self._writer is None:
-            self._writer = pq.ParquetWriter(self.path, STAGING_SCHEMA, compression="zstd")
-        self._writer.write_table(table)
-        self._columns = {name: [] for name in STAGING_SCHEMA.names}
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._flush()
-        if self._writer is not None:
-            self._writer.close()
-        self._closed = True
 
 
 class _RejectsWriter:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,6 +36,7 @@ DOC_FIELDS = ("doc_id", "url", "title", "text", "division", "document_type", "co
 DATA_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet")
 _SIDECARS = {"manifest.json", "queries.jsonl"}
 _JSON_LIST_KEYS = ("results", "documents", "data", "items", "records")
+_MAX_PROBE_BYTES = 64 * 2**20
 
 # Source keys that feed each document field, per record shape (first present key wins).
 FIELD_SOURCES: dict[SourceFormat, dict[str, tuple[str, ...]]] = {
@@ -117,6 +119,16 @@ class MappingContext:
     column_map: dict[str, str] = field(default_factory=dict)
     defaults: dict[str, str] = field(default_factory=dict)
     max_text_bytes: int = 2_000_000
+    keys: dict[str, tuple[str, ...]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        """Resolve, once per input, which source keys feed each document field."""
+        sources = FIELD_SOURCES[self.source_format]
+        self.keys = {
+            f: (self.column_map[f],) if f in self.column_map else sources[f]
+            for f in DOC_FIELDS
+            if f in self.column_map or f in sources
+        }
 
 
 StagedRow = dict[str, Any]
@@ -218,13 +230,18 @@ def _read_json_file(path: Path, progress: Progress) -> Iterator[Record | Reject]
 
 
 def _looks_like_jsonl(path: Path) -> bool:
-    """True when the first line is a complete JSON object on its own (JSONL, not pretty JSON)."""
+    """True when the first line is a complete JSON object on its own (JSONL, not pretty JSON),
+    unless it is the file's only line and wraps a list of records ({"results": [...]})."""
     with open(path, "rb") as handle:
-        first = handle.readline()
+        first = handle.readline(_MAX_PROBE_BYTES)
+        more = bool(handle.read(4096).strip())
     try:
-        return isinstance(orjson.loads(first), dict)
+        data = orjson.loads(first)
     except orjson.JSONDecodeError:
         return False
+    if not isinstance(data, dict):
+        return False
+    return more or not any(isinstance(data.get(key), list) for key in _JSON_LIST_KEYS)
 
 
 def _wrapped_list_key(path: Path) -> str | None:
@@ -241,24 +258,82 @@ def _wrapped_list_key(path: Path) -> str | None:
 def _read_jsonl(path: Path, progress: Progress) -> Iterator[Record | Reject]:
     name = str(path)
     seen_any = False
-    with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            progress(len(raw))
-            if not raw.strip():
-                continue
-            seen_any = True
-            try:
-                data = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                reason = _utf8_problem(raw) or f"invalid JSON: {exc}"
-                yield Reject(file=name, line=number, reason=reason)
-                continue
-            if not isinstance(data, dict):
-                yield Reject(file=name, line=number, reason=f"expected a JSON object, got {type(data).__name__}")
-                continue
-            yield Record(file=name, data=data, line=number)
+    for first_line, lines in jsonl_blocks(path):
+        progress(sum(map(len, lines)))
+        for number, raw in enumerate(lines, start=first_line):
+            item = parse_jsonl_line(name, number, raw)
+            if item is not None:
+                seen_any = True
+                yield item
     if not seen_any:
         yield Reject(file=name, reason="empty file (only blank lines)")
+
+
+def jsonl_blocks(path: Path, lines_per_block: int = 2_000) -> Iterator[tuple[int, list[bytes]]]:
+    """Raw lines of a JSONL file in blocks, each with the number of its first line."""
+    with open(path, "rb") as handle:
+        first = 1
+        while lines := list(islice(handle, lines_per_block)):
+            yield first, lines
+            first += len(lines)
+
+
+def parse_jsonl_line(name: str, number: int, raw: bytes) -> Record | Reject | None:
+    """One JSONL line as a record or a reject (None for a blank line)."""
+    if not raw.strip():
+        return None
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return Reject(file=name, line=number, reason=_utf8_problem(raw) or f"invalid JSON: {exc}")
+    if not isinstance(data, dict):
+        return Reject(file=name, line=number, reason=f"expected a JSON object, got {type(data).__name__}")
+    return Record(file=name, data=data, line=number)
+
+
+def is_jsonl(path: Path) -> bool:
+    """Line-delimited JSON, which can be split into blocks and parsed in parallel."""
+    suffix = path.suffix.lower()
+    return suffix in (".jsonl", ".ndjson") or (suffix == ".json" and _looks_like_jsonl(path))
+
+
+def is_line_based(path: Path) -> bool:
+    """Whether rows are located by line number (JSONL, CSV) rather than by row/record number."""
+    return path.suffix.lower() in (".csv", ".tsv") or is_jsonl(path)
+
+
+@dataclass
+class MappedBlock:
+    """A block of input on the document model: good rows, rejects, rows met (`read`), rows that parsed."""
+
+    rows: list[StagedRow]
+    rejects: list[Reject]
+    read: int
+    parsed: int = 0
+    size: int = 0
+
+
+def map_items(items: Iterable[Record | Reject], ctx: MappingContext, size: int = 0) -> MappedBlock:
+    """Validate and map parsed items; row-level rejects count as read, file-level ones do not."""
+    block = MappedBlock(rows=[], rejects=[], read=0, size=size)
+    for item in items:
+        if isinstance(item, Reject):
+            block.read += item.line is not None or item.row is not None
+            block.rejects.append(item)
+            continue
+        block.read += 1
+        block.parsed += 1
+        try:
+            block.rows.append(map_record(item, ctx))
+        except RowError as exc:
+            block.rejects.append(item.reject(str(exc)))
+    return block
+
+
+def map_jsonl_block(first_line: int, lines: list[bytes], ctx: MappingContext) -> MappedBlock:
+    """Parse and map one block of JSONL lines (runs in a worker process for large files)."""
+    items = (parse_jsonl_line(ctx.source_file, n, raw) for n, raw in enumerate(lines, start=first_line))
+    return map_items((i for i in items if i is not None), ctx, size=sum(map(len, lines)))
 
 
 def _utf8_problem(raw: bytes) -> str | None:
@@ -362,13 +437,11 @@ def read_manifest(path: Path) -> dict[str, str]:
 def map_record(record: Record, ctx: MappingContext) -> StagedRow:
     """One record on the document model; raises RowError with the reject reason."""
     data = record.data
-    sources = FIELD_SOURCES[ctx.source_format]
     consumed: set[str] = set()
     values: dict[str, Any] = {}
-    for doc_field in DOC_FIELDS:
-        keys = (ctx.column_map[doc_field],) if doc_field in ctx.column_map else sources.get(doc_field, ())
+    for doc_field, keys in ctx.keys.items():
         for key in keys:
-            if key in data and data[key] is not None:
+            if data.get(key) is not None:
                 values[doc_field] = data[key]
                 consumed.add(key)
                 break
@@ -397,8 +470,8 @@ def map_record(record: Record, ctx: MappingContext) -> StagedRow:
     division_raw = _text(values.get("division")) or ctx.defaults.get("division")
     if not division_raw:
         division_raw = division_from_tree_path(tree_path)
-    division, _ = normalize_division(division_raw)
-    document_type, _ = normalize_document_type(_text(values.get("document_type")) or ctx.defaults.get("document_type"))
+    division = normalize_division(division_raw)
+    document_type = normalize_document_type(_text(values.get("document_type")) or ctx.defaults.get("document_type"))
     collection = (
         ctx.collection or _collection(_text(values.get("collection")), tree_path) or ctx.defaults.get("collection")
     )

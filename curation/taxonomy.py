@@ -1,13 +1,14 @@
 """The SDE taxonomy: divisions, document types, tree paths and collection keys.
 
 Exports spell these loosely ("earth_science", "EARTH SCIENCE", "/Earth Science/Data/..."). Known
-spellings are mapped onto the canonical names; anything else is kept exactly as written and
-flagged, so a curator can see and fix it instead of losing it.
+spellings are mapped onto the canonical names; anything else is kept exactly as written. The store
+flags values outside these lists (and "General", and retired types) so a curator can fix them.
 """
 
 from __future__ import annotations
 
 import re
+from functools import cache
 
 DIVISIONS: tuple[str, ...] = (
     "Astrophysics",
@@ -59,30 +60,23 @@ _TYPE_KEYS.update(
 )
 
 
-def normalize_division(value: str | None) -> tuple[str | None, list[str]]:
-    """Canonical division name and any flags ("division:general", "division:unknown")."""
+@cache
+def normalize_division(value: str | None) -> str | None:
+    """The canonical division for a known spelling; anything else is returned as written (and flagged on store)."""
     if value is None or not value.strip():
-        return None, []
-    canonical = _DIVISION_KEYS.get(_key(value))
-    if canonical is None:
-        return value, ["division:unknown"]
-    if canonical == PLACEHOLDER_DIVISION:
-        return canonical, ["division:general"]
-    return canonical, []
+        return None
+    return _DIVISION_KEYS.get(_key(value), value)
 
 
-def normalize_document_type(value: str | None) -> tuple[str | None, list[str]]:
-    """Canonical document type and any flags ("document_type:retired", "document_type:unknown")."""
+@cache
+def normalize_document_type(value: str | None) -> str | None:
+    """The canonical document type for a known spelling; anything else is returned as written."""
     if value is None or not value.strip():
-        return None, []
-    canonical = _TYPE_KEYS.get(_key(value))
-    if canonical is None:
-        return value, ["document_type:unknown"]
-    if canonical in RETIRED_DOCUMENT_TYPES:
-        return canonical, ["document_type:retired"]
-    return canonical, []
+        return None
+    return _TYPE_KEYS.get(_key(value), value)
 
 
+@cache
 def division_from_tree_path(tree_path: str | None) -> str | None:
     """The division named by a tree path's first segment ('/Earth Science/...' or 'Astrophysics/...')."""
     if not tree_path:
@@ -94,6 +88,7 @@ def division_from_tree_path(tree_path: str | None) -> str | None:
     return canonical
 
 
+@cache
 def collection_key(name: str) -> str:
     """Slugify a collection name the way SDE does: 'NASA Applied Sciences' -> 'nasa_applied_sciences'."""
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")

@@ -22,7 +22,11 @@ class Workspace:
     def __init__(self, root: Path, settings: WorkbenchSettings) -> None:
         self.root = root
         self.settings = settings
-        self.db = Database(root / "curation.duckdb", lock_timeout=settings.store.lock_timeout)
+        self.db = Database(
+            root / "curation.duckdb",
+            lock_timeout=settings.store.lock_timeout,
+            memory_limit=settings.store.memory_limit,
+        )
 
     @classmethod
     def open(cls, root: Path | str | None = None) -> Workspace:

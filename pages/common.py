@@ -10,14 +10,19 @@ import streamlit as st
 from curation.workspace import DEFAULT_WORKSPACE, WORKSPACE_ENV, Workspace
 
 
-@st.cache_resource(show_spinner=False)
-def _open_workspace(path: str) -> Workspace:
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _open_workspace(path: str, settings_mtime: float) -> Workspace:
     return Workspace.open(path)
 
 
 def workspace() -> Workspace:
-    """The workspace this app serves (`SDE_WORKBENCH_WORKSPACE`, set by `sde-workbench app`)."""
-    return _open_workspace(str(Path(os.environ.get(WORKSPACE_ENV) or DEFAULT_WORKSPACE).resolve()))
+    """The workspace this app serves (`SDE_WORKBENCH_WORKSPACE`, set by `sde-workbench app`).
+
+    Reopened when workbench.toml changes, so settings written by the CLI (a new retriever) show up.
+    """
+    root = Path(os.environ.get(WORKSPACE_ENV) or DEFAULT_WORKSPACE).resolve()
+    toml = root / "workbench.toml"
+    return _open_workspace(str(root), toml.stat().st_mtime if toml.exists() else 0.0)
 
 
 def curator() -> str:

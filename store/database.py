@@ -24,10 +24,11 @@ Connection = duckdb.DuckDBPyConnection
 class Database:
     """One DuckDB file plus its lock; migrated to the newest schema on first open."""
 
-    def __init__(self, path: Path, *, lock_timeout: float = 600.0) -> None:
+    def __init__(self, path: Path, *, lock_timeout: float = 600.0, memory_limit: str = "1GB") -> None:
         self.path = Path(path)
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.lock_timeout = lock_timeout
+        self.config = {"memory_limit": memory_limit}
         self._migrated = False
 
     @contextmanager
@@ -74,7 +75,7 @@ class Database:
         wait = 0.05
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=read_only)
+                return duckdb.connect(str(self.path), read_only=read_only, config=self.config)
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
                     raise

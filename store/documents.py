@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 
@@ -16,7 +16,7 @@ COMPARED = ("url", "title", "content_hash", "division", "document_type", "collec
 
 def merge_staged(
     db: Database,
-    staged: Path,
+    staged: str,
     *,
     now: datetime,
     taxonomy: dict[str, list[str]],
@@ -26,78 +26,56 @@ def merge_staged(
 
     Incoming empty fields never erase stored ones (a COSMOS row adds a division to a crawled page,
     a crawl adds text to a COSMOS row). Content hashes and taxonomy flags are computed here from
-    the merged values, so they always describe what is stored. Returns inserted/updated/unchanged.
+    the merged values, so they always describe what is stored. New rows go straight from the
+    staged parts into the table (no intermediate copy of their text). `staged` is a glob of Parquet
+    parts; of rows sharing a doc_id only the first in input order is used.
+    Returns inserted/updated/unchanged.
     """
+    params = {"staged": staged, "now": now, **taxonomy}
     with db.write() as con:
-        changed = " OR ".join(f"h.{c} IS DISTINCT FROM d.{c}" for c in COMPARED)
-        con.execute(
-            f"""
-            CREATE TEMP TABLE incoming AS
-            WITH merged AS (
-                SELECT s.doc_id,
-                       coalesce(s.url, d.url) AS url,
-                       coalesce(nullif(s.title, ''), d.title, '') AS title,
-                       coalesce(s.text, d.text, '') AS text,
-                       coalesce(s.division, d.division) AS division,
-                       coalesce(s.document_type, d.document_type) AS document_type,
-                       coalesce(s.collection, d.collection) AS collection,
-                       coalesce(s.tree_path, d.tree_path) AS tree_path,
-                       s.source_format, s.source_file, s.source_line,
-                       CASE WHEN d.metadata IS NULL THEN s.metadata::JSON
-                            WHEN s.metadata IS NULL THEN d.metadata
-                            ELSE json_merge_patch(d.metadata, s.metadata::JSON) END AS metadata,
-                       d.doc_id IS NULL AS is_new
-                FROM read_parquet($staged) s LEFT JOIN documents d ON d.doc_id = s.doc_id
-            ),
-            hashed AS (SELECT *, md5(title || chr(0) || text) AS content_hash FROM merged)
-            SELECT h.*, (h.is_new OR {changed}) AS changed,
-                   list_filter([
-                       CASE WHEN h.division IS NULL OR list_contains($divisions, h.division) THEN NULL
-                            WHEN h.division = $placeholder THEN 'division:general'
-                            ELSE 'division:unknown' END,
-                       CASE WHEN h.document_type IS NULL OR list_contains($types, h.document_type) THEN NULL
-                            WHEN list_contains($retired, h.document_type) THEN 'document_type:retired'
-                            ELSE 'document_type:unknown' END
-                   ], lambda f: f IS NOT NULL) AS taxonomy_flags
-            FROM hashed h LEFT JOIN documents d ON d.doc_id = h.doc_id
-            """,
-            {"staged": str(staged), **taxonomy},
+        seen = _count(
+            con.execute(
+                """
+                UPDATE documents SET last_seen = $now
+                FROM (SELECT DISTINCT doc_id FROM read_parquet($staged)) s WHERE documents.doc_id = s.doc_id
+                """,
+                {"staged": params["staged"], "now": now},
+            )
         )
-        counts = con.execute(
-            """
-            SELECT count(*) FILTER (is_new), count(*) FILTER (changed AND NOT is_new),
-                   count(*) FILTER (NOT changed) FROM incoming
-            """
-        ).fetchone()
-        assert counts is not None
-        inserted, updated, unchanged = (int(c) for c in counts)
-        assignments = ", ".join(
-            f"{c} = i.{c}" for c in (*COMPARED, "text", "taxonomy_flags", "source_format", "source_file", "source_line")
+        con.execute(f"CREATE TEMP TABLE changed_ids AS {_CHANGED_IDS}", {"staged": staged})
+        updated = _count(
+            con.execute(
+                f"""
+                UPDATE documents SET {", ".join(f"{c} = m.{c}" for c in _UPDATED)}
+                FROM (
+                    SELECT m.*, {_FLAGS} AS taxonomy_flags FROM (
+                        SELECT *, md5(title || chr(0) || text) AS content_hash FROM ({_MERGED})
+                        WHERE doc_id IN (SELECT doc_id FROM changed_ids)
+                    ) m
+                ) m
+                WHERE documents.doc_id = m.doc_id
+                """,
+                {k: v for k, v in params.items() if k != "now"},
+            )
         )
-        con.execute(
-            f"""
-            UPDATE documents SET {assignments}, last_seen = $now
-            FROM incoming i WHERE documents.doc_id = i.doc_id AND i.changed AND NOT i.is_new
-            """,
-            {"now": now},
+        con.execute("DROP TABLE changed_ids")
+        inserted = _count(
+            con.execute(
+                f"""
+                INSERT INTO documents BY NAME
+                SELECT m.*, {_FLAGS} AS taxonomy_flags, $now AS first_seen, $now AS last_seen FROM (
+                    SELECT doc_id, url, title, coalesce(text, '') AS text, division, document_type, collection,
+                           tree_path, source_format, source_file, source_line,
+                           json_merge_patch('{{}}', metadata::JSON) AS metadata,
+                           md5(title || chr(0) || coalesce(text, '')) AS content_hash
+                    FROM {_FIRST_STAGED} s
+                    WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.doc_id = s.doc_id)
+                ) m
+                """,
+                params,
+            )
         )
-        con.execute(
-            """
-            UPDATE documents SET last_seen = $now
-            FROM incoming i WHERE documents.doc_id = i.doc_id AND NOT i.changed
-            """,
-            {"now": now},
-        )
-        con.execute(
-            """
-            INSERT INTO documents BY NAME
-            SELECT doc_id, url, title, text, division, document_type, collection, tree_path, taxonomy_flags,
-                   source_format, source_file, source_line, content_hash, metadata,
-                   $now AS first_seen, $now AS last_seen
-            FROM incoming WHERE is_new
-            """,
-            {"now": now},
-        )
+        unchanged = seen - updated
         con.execute(
             """
             INSERT INTO ingests (started_at, finished_at, paths, format, collection, read, inserted, updated,
@@ -107,8 +85,87 @@ def merge_staged(
             """,
             {**log, "now": now, "inserted": inserted, "updated": updated, "unchanged": unchanged},
         )
-        con.execute("DROP TABLE incoming")
     return {"inserted": inserted, "updated": updated, "unchanged": unchanged}
+
+
+# Staged rows, the first occurrence of each doc_id in input order (the key-only window is cheap).
+_FIRST_STAGED = """(
+    SELECT * FROM read_parquet($staged) SEMI JOIN (
+        SELECT ordinal FROM read_parquet($staged)
+        QUALIFY row_number() OVER (PARTITION BY doc_id ORDER BY ordinal) = 1
+    ) USING (ordinal)
+)"""
+# Staged rows merged onto what is stored: incoming empty fields keep the stored value.
+_MERGED = f"""
+    SELECT s.doc_id,
+           coalesce(s.url, d.url) AS url,
+           coalesce(nullif(s.title, ''), d.title, '') AS title,
+           coalesce(s.text, d.text, '') AS text,
+           coalesce(s.division, d.division) AS division,
+           coalesce(s.document_type, d.document_type) AS document_type,
+           coalesce(s.collection, d.collection) AS collection,
+           coalesce(s.tree_path, d.tree_path) AS tree_path,
+           s.source_format, s.source_file, s.source_line,
+           CASE WHEN d.metadata IS NULL THEN json_merge_patch('{{}}', s.metadata::JSON)
+                WHEN s.metadata IS NULL THEN d.metadata
+                ELSE json_merge_patch(d.metadata, s.metadata::JSON) END AS metadata
+    FROM {_FIRST_STAGED} s JOIN documents d ON d.doc_id = s.doc_id
+"""
+# Stored documents the staged rows would change. Compared without reading stored texts: a staged
+# text is compared through the stored hash, and a row without text (COSMOS) keeps the stored text.
+_CHANGED_IDS = f"""
+    SELECT s.doc_id FROM {_FIRST_STAGED} s JOIN documents d ON d.doc_id = s.doc_id
+    WHERE coalesce(nullif(s.title, ''), d.title, '') IS DISTINCT FROM d.title
+       OR (s.text IS NOT NULL
+           AND md5(coalesce(nullif(s.title, ''), d.title, '') || chr(0) || s.text) IS DISTINCT FROM d.content_hash)
+       OR coalesce(s.url, d.url) IS DISTINCT FROM d.url
+       OR coalesce(s.division, d.division) IS DISTINCT FROM d.division
+       OR coalesce(s.document_type, d.document_type) IS DISTINCT FROM d.document_type
+       OR coalesce(s.collection, d.collection) IS DISTINCT FROM d.collection
+       OR coalesce(s.tree_path, d.tree_path) IS DISTINCT FROM d.tree_path
+       OR (s.metadata IS NOT NULL AND (d.metadata IS NULL
+           OR json_merge_patch(d.metadata, s.metadata::JSON)::VARCHAR IS DISTINCT FROM d.metadata::VARCHAR))
+"""
+# Values outside the taxonomy lists passed in are kept as written and flagged.
+_FLAGS = """list_filter([
+    CASE WHEN m.division IS NULL OR list_contains($divisions, m.division) THEN NULL
+         WHEN m.division = $placeholder THEN 'division:general'
+         ELSE 'division:unknown' END,
+    CASE WHEN m.document_type IS NULL OR list_contains($types, m.document_type) THEN NULL
+         WHEN list_contains($retired, m.document_type) THEN 'document_type:retired'
+         ELSE 'document_type:unknown' END
+], lambda f: f IS NOT NULL)"""
+_UPDATED = (*COMPARED, "text", "taxonomy_flags", "source_format", "source_file", "source_line")
+
+
+def staged_duplicates(staged: str) -> list[dict[str, Any]]:
+    """Staged rows whose doc_id appeared earlier in the same input, with where it first appeared.
+
+    Runs on an in-memory DuckDB over the staged parts: the workspace is not touched.
+    """
+    con = duckdb.connect()
+    try:
+        rows = con.execute(
+            """
+            SELECT doc_id, source_file, source_line, first_file, first_line FROM (
+                SELECT doc_id, source_file, source_line, ordinal,
+                       first_value(source_file) OVER w AS first_file, first_value(source_line) OVER w AS first_line,
+                       row_number() OVER w AS n
+                FROM read_parquet(?)
+                WINDOW w AS (PARTITION BY doc_id ORDER BY ordinal)
+            ) WHERE n > 1 ORDER BY ordinal
+            """,
+            [staged],
+        ).fetchall()
+    finally:
+        con.close()
+    names = ("doc_id", "source_file", "source_line", "first_file", "first_line")
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def _count(result: Any) -> int:
+    row = result.fetchone()
+    return int(row[0]) if row else 0
 
 
 def record_ingest(db: Database, log: dict[str, Any], *, now: datetime) -> None:
@@ -161,6 +218,13 @@ def recent_ingests(db: Database, limit: int = 20) -> pd.DataFrame:
             """,
             [limit],
         ).df()
+
+
+def existing_ids(db: Database, doc_ids: list[str]) -> set[str]:
+    """Which of these ids are stored."""
+    with db.read() as con:
+        rows = con.execute("SELECT doc_id FROM documents WHERE doc_id IN (SELECT unnest($ids))", {"ids": doc_ids})
+        return {r[0] for r in rows.fetchall()}
 
 
 def get_documents(db: Database, doc_ids: list[str]) -> list[dict[str, Any]]:

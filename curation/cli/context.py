@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from tqdm import tqdm
@@ -19,18 +19,22 @@ def open_workspace(ctx: typer.Context) -> Workspace:
 
 
 @contextmanager
-def byte_progress(description: str) -> Iterator[object]:
-    """A tqdm bar on stderr fed by (done, total) callbacks, counting bytes."""
+def byte_progress(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A tqdm bar on stderr counting bytes; see `progress_bar`."""
     with progress_bar(description, unit="B", unit_scale=True, unit_divisor=1024) as update:
         yield update
 
 
 @contextmanager
-def progress_bar(description: str, **tqdm_options: object) -> Iterator[object]:
-    """A tqdm bar on stderr (rate and ETA included) fed by (done, total) callbacks."""
-    bar = tqdm(desc=description, leave=False, dynamic_ncols=True, **tqdm_options)  # type: ignore[call-overload]
+def progress_bar(description: str, **tqdm_options: Any) -> Iterator[Callable[[int, int], None]]:
+    """A tqdm bar on stderr (rate and ETA) fed by (done, total) callbacks; shown only on a terminal,
+    once work starts."""
+    bar: tqdm | None = None
 
     def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(desc=description, total=total, leave=False, dynamic_ncols=True, disable=None, **tqdm_options)
         if bar.total != total:
             bar.total = total
         bar.update(done - bar.n)
@@ -38,4 +42,5 @@ def progress_bar(description: str, **tqdm_options: object) -> Iterator[object]:
     try:
         yield update
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
