@@ -270,3 +270,14 @@ def test_highlight_escapes_then_marks() -> None:
     assert "<script>" not in marked and "&lt;script&gt;" in marked
     assert marked.count("<mark>") == 3 and "<mark>winds</mark>" in marked and "<mark>Solar</mark>" in marked
     assert highlight("a & b", "the") == "a &amp; b"
+
+
+def test_demo_workspace_is_embedded_on_build(ws: Workspace, tiny_model_dir: Path) -> None:
+    from curation.demo import DEMO_DIR, DEMO_RETRIEVER, build_demo
+
+    assert ws.settings.retrievers[DEMO_RETRIEVER].package  # the default needs no download
+    add_retriever(ws, "tiny", tiny_model_dir)
+    built = build_demo(ws, DEMO_DIR, retriever="tiny")
+    assert built.embedded == built.documents > 0
+    assert next(c for c in coverage(ws) if c.name == "tiny").current == built.documents
+    assert len(search(ws, "tiny", "sea surface temperature", k=5)) == 5
