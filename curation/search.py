@@ -6,6 +6,7 @@ import html
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -22,6 +23,7 @@ from store import documents as document_store
 from store import queries as query_store
 from store import runs as run_store
 from store import vectors
+from store.vectors import VectorSettings
 
 Mode = Literal["vector", "fts", "hybrid"]
 MODES: tuple[Mode, ...] = ("vector", "fts", "hybrid")
@@ -276,26 +278,43 @@ class _Searcher:
             found = vectors.full_text(self.ws.vectors_dir, self.table, query, limit=limit, where=where)
             return _rows(found, found["_score"].to_numpy())
         assert vector is not None and self.spec.metric is not None
-        stored = to_storage(vector[None, :], self.spec.precision)[0]
         if self.mode == "hybrid":
+            stored = to_storage(vector[None, :], self.spec.precision)[0]
             found = vectors.hybrid(
                 self.ws.vectors_dir, self.table, stored, query,
                 limit=limit, where=where, metric=self.spec.metric, settings=settings,
             )  # fmt: skip
             return _rows(found, found["_relevance_score"].to_numpy())
-        binary = self.spec.precision == "binary"
-        rescored = binary and settings.binary_rescore > 0
-        found = vectors.nearest(
-            self.ws.vectors_dir, self.table, stored,
-            limit=limit * (settings.binary_rescore if rescored else 1), where=where,
-            metric=self.spec.metric, settings=settings, with_vectors=rescored,
+        return nearest_passages(
+            self.ws.vectors_dir, self.table, vector, binary=self.spec.precision == "binary",
+            limit=limit, where=where, settings=settings,
         )  # fmt: skip
-        if not binary:
-            return _rows(found, 1.0 - found["_distance"].to_numpy())
-        if not rescored:
-            return _rows(found, hamming_similarity(found["_distance"].to_numpy(), vector.shape[0]))
-        packed = found["vector"].combine_chunks().flatten().to_numpy().reshape(found.num_rows, -1)
-        return _rows(found, rescore(vector, packed, vector.shape[0]))[:limit]
+
+
+def nearest_passages(
+    vectors_dir: Path,
+    table: str,
+    vector: np.ndarray,
+    *,
+    binary: bool,
+    limit: int,
+    where: str | None,
+    settings: VectorSettings,
+) -> Ranked:
+    """The `limit` passages nearest a float query vector: cosine for float tables; for binary ones,
+    Hamming distance, then (with `binary_rescore`) the float query re-scores the top candidates."""
+    rescored = binary and settings.binary_rescore > 0
+    found = vectors.nearest(
+        vectors_dir, table, to_storage(vector[None, :], "binary")[0] if binary else vector,
+        limit=limit * (settings.binary_rescore if rescored else 1), where=where,
+        metric="hamming" if binary else "cosine", settings=settings, with_vectors=rescored,
+    )  # fmt: skip
+    if not binary:
+        return _rows(found, 1.0 - found["_distance"].to_numpy())
+    if not rescored:
+        return _rows(found, hamming_similarity(found["_distance"].to_numpy(), vector.shape[0]))
+    packed = found["vector"].combine_chunks().flatten().to_numpy().reshape(found.num_rows, -1)
+    return _rows(found, rescore(vector, packed, vector.shape[0]))[:limit]
 
 
 def _rows(found: pa.Table, scores: np.ndarray) -> Ranked:
