@@ -35,6 +35,8 @@ test: install
 
 bench: install
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/embed.py
+	$(BIN)/python bench/search.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -30,7 +30,7 @@ _ANN = {"IVF_SQ": IvfSq, "IVF_PQ": IvfPq, "IVF_HNSW_SQ": HnswSq}
 class VectorSettings(BaseModel):
     """Indexes and search parameters of the vector tables."""
 
-    ann_min_rows: int = Field(50_000, gt=0, description="passages from which an ANN index is built; exact below")
+    ann_min_rows: int = Field(20_000, gt=0, description="passages from which an ANN index is built; exact below")
     ann_index: Literal["IVF_SQ", "IVF_PQ", "IVF_HNSW_SQ"] = Field("IVF_SQ", description="ANN index for float vectors")
     nprobes: int = Field(30, gt=0, description="IVF partitions searched per query")
     refine_factor: int = Field(5, ge=1, description="candidates re-ranked with exact distances, times k")
