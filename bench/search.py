@@ -130,8 +130,14 @@ def main() -> None:
     parser.add_argument("--ann-min-rows", type=int, default=VectorSettings().ann_min_rows)
     parser.add_argument("--nprobes", type=int, default=VectorSettings().nprobes)
     parser.add_argument("--refine-factor", type=int, default=VectorSettings().refine_factor)
+    parser.add_argument("--binary-rescore", type=int, default=VectorSettings().binary_rescore)
     args = parser.parse_args()
-    settings = VectorSettings(ann_min_rows=args.ann_min_rows, nprobes=args.nprobes, refine_factor=args.refine_factor)
+    settings = VectorSettings(
+        ann_min_rows=args.ann_min_rows,
+        nprobes=args.nprobes,
+        refine_factor=args.refine_factor,
+        binary_rescore=args.binary_rescore,
+    )
     for size in (int(s) for s in args.sizes.split(",")):
         run(size, args.dim, args.queries, settings)
 

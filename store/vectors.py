@@ -38,10 +38,6 @@ class VectorSettings(BaseModel):
     binary_rescore: int = Field(4, ge=0, description="binary search re-scores this many times k hits (0: off)")
 
 
-class VectorTableMissing(LookupError):
-    """A retriever has no vectors yet."""
-
-
 @functools.cache
 def _connect(vectors_dir: str) -> lancedb.DBConnection:
     # Strong consistency: every read sees the latest commit of a concurrent embed job.
@@ -49,10 +45,7 @@ def _connect(vectors_dir: str) -> lancedb.DBConnection:
 
 
 def _open(vectors_dir: Path, name: str) -> Any:
-    try:
-        return _connect(str(vectors_dir)).open_table(name)
-    except (ValueError, FileNotFoundError):
-        raise VectorTableMissing(name) from None
+    return _connect(str(vectors_dir)).open_table(name)
 
 
 def exists(vectors_dir: Path, name: str) -> bool:
