@@ -28,48 +28,8 @@ from store.vectors import VectorSettings
 Mode = Literal["vector", "fts", "hybrid"]
 MODES: tuple[Mode, ...] = ("vector", "fts", "hybrid")
 PASSAGES_PER_DOCUMENT = 4  # first guess of passages fetched per wanted document; grown when short
-_STOPWORDS = frozenset(
-    [
-        "the",
-        "and",
-        "for",
-        "are",
-        "was",
-        "were",
-        "with",
-        "from",
-        "that",
-        "this",
-        "these",
-        "those",
-        "what",
-        "which",
-        "who",
-        "how",
-        "why",
-        "when",
-        "where",
-        "into",
-        "about",
-        "does",
-        "did",
-        "has",
-        "have",
-        "had",
-        "not",
-        "but",
-        "can",
-        "its",
-        "their",
-        "there",
-        "than",
-        "then",
-        "them",
-        "they",
-        "our",
-        "your",
-    ]
-)
+_STOPWORDS = {"the", "and", "for", "are", "was", "were", "with", "from", "that", "this", "these", "those", "what"}
+_STOPWORDS |= {"which", "who", "how", "why", "when", "where", "into", "about", "does", "did", "has", "have", "not"}
 Ranked = list[tuple[str, float, str]]  # (doc_id, score, best passage), best first
 
 
@@ -121,20 +81,14 @@ def search(
     vector = searcher.encode([query])[0] if searcher.encoder else None
     ranked = searcher.ranked(query, vector, k=k, where=where, restrict_to=restrict_to)
     docs = {doc["doc_id"]: doc for doc in document_store.get_documents(ws.db, [doc_id for doc_id, _, _ in ranked])}
-    return [
-        SearchHit(
-            doc_id=doc_id,
-            rank=rank,
-            score=score,
-            title=str(docs.get(doc_id, {}).get("title") or ""),
-            url=docs.get(doc_id, {}).get("url"),
-            division=docs.get(doc_id, {}).get("division"),
-            document_type=docs.get(doc_id, {}).get("document_type"),
-            collection=docs.get(doc_id, {}).get("collection"),
-            passage=passage,
+    hits = []
+    for rank, (doc_id, score, passage) in enumerate(ranked, start=1):
+        doc = docs.get(doc_id, {})
+        facets = {key: doc.get(key) for key in ("url", "division", "document_type", "collection")}
+        hits.append(
+            SearchHit(doc_id=doc_id, rank=rank, score=score, title=doc.get("title") or "", passage=passage, **facets)
         )
-        for rank, (doc_id, score, passage) in enumerate(ranked, start=1)
-    ]
+    return hits
 
 
 def make_run(
