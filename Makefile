@@ -35,6 +35,7 @@ test: install
 
 bench: install
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/filter.py
 	$(BIN)/python bench/embed.py
 	$(BIN)/python bench/search.py
 

@@ -15,6 +15,9 @@ PAGES = {
         st.Page("pages/embed.py", title="Embed", icon=":material/memory:"),
         st.Page("pages/search.py", title="Search", icon=":material/search:"),
     ],
+    "Curation": [
+        st.Page("pages/review.py", title="Filter & review", icon=":material/filter_alt:"),
+    ],
 }
 
 page = st.navigation(PAGES)

@@ -17,6 +17,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from curation.llm import LLMSettings
+from curation.rules import RulesSettings
 from embeddings.encoder import EmbeddingSettings
 from embeddings.registry import DEFAULT_RETRIEVERS, RetrieverSpec, with_default_retrievers
 from store.vectors import VectorSettings
@@ -47,6 +49,8 @@ class WorkbenchSettings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     retrievers: dict[str, RetrieverSpec] = Field(default_factory=lambda: dict(DEFAULT_RETRIEVERS))
+    rules: RulesSettings = Field(default_factory=RulesSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     vectors: VectorSettings = Field(default_factory=VectorSettings)
 

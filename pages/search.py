@@ -8,6 +8,7 @@ from curation.search import MODES, SearchError, filter_clause, highlight, search
 from embeddings.registry import RetrieverUnavailable
 from pages.common import workspace
 from store.documents import counts_by
+from store.verdicts import kept_doc_ids
 
 ws = workspace()
 st.title("Search")
@@ -32,10 +33,15 @@ chosen = {
     for i, column in enumerate(("division", "document_type", "collection"))
 }
 
+kept_only = st.toggle("Only documents the relevancy filter kept", help="See the Filter & review page")
+restrict_to = kept_doc_ids(ws.db) if kept_only else None
+if restrict_to is not None and not restrict_to:
+    st.info("No document has a verdict that keeps it yet: run the filter on the **Filter & review** page.")
+
 if not query.strip():
     st.stop()
 try:
-    hits = search(ws, retriever, query, k=int(k), mode=mode, where=filter_clause(**chosen))
+    hits = search(ws, retriever, query, k=int(k), mode=mode, where=filter_clause(**chosen), restrict_to=restrict_to)
 except (SearchError, RetrieverUnavailable) as exc:
     st.error(str(exc))
     st.stop()

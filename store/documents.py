@@ -95,14 +95,15 @@ _FIRST_STAGED = """(
         QUALIFY row_number() OVER (PARTITION BY doc_id ORDER BY ordinal) = 1
     ) USING (ordinal)
 )"""
-# Staged rows merged onto what is stored: incoming empty fields keep the stored value.
+# Staged rows merged onto what is stored: incoming empty fields keep the stored value, and a division or
+# document type a curator accepted (`curated_labels`) wins over the source's.
 _MERGED = f"""
     SELECT s.doc_id,
            coalesce(s.url, d.url) AS url,
            coalesce(nullif(s.title, ''), d.title, '') AS title,
            coalesce(s.text, d.text, '') AS text,
-           coalesce(s.division, d.division) AS division,
-           coalesce(s.document_type, d.document_type) AS document_type,
+           coalesce(c.division, s.division, d.division) AS division,
+           coalesce(c.document_type, s.document_type, d.document_type) AS document_type,
            coalesce(s.collection, d.collection) AS collection,
            coalesce(s.tree_path, d.tree_path) AS tree_path,
            s.source_format, s.source_file, s.source_line,
@@ -110,17 +111,19 @@ _MERGED = f"""
                 WHEN s.metadata IS NULL THEN d.metadata
                 ELSE json_merge_patch(d.metadata, s.metadata::JSON) END AS metadata
     FROM {_FIRST_STAGED} s JOIN documents d ON d.doc_id = s.doc_id
+    LEFT JOIN curated_labels c ON c.doc_id = s.doc_id
 """
 # Stored documents the staged rows would change. Compared without reading stored texts: a staged
 # text is compared through the stored hash, and a row without text (COSMOS) keeps the stored text.
 _CHANGED_IDS = f"""
     SELECT s.doc_id FROM {_FIRST_STAGED} s JOIN documents d ON d.doc_id = s.doc_id
+    LEFT JOIN curated_labels c ON c.doc_id = s.doc_id
     WHERE coalesce(nullif(s.title, ''), d.title, '') IS DISTINCT FROM d.title
        OR (s.text IS NOT NULL
            AND md5(coalesce(nullif(s.title, ''), d.title, '') || chr(0) || s.text) IS DISTINCT FROM d.content_hash)
        OR coalesce(s.url, d.url) IS DISTINCT FROM d.url
-       OR coalesce(s.division, d.division) IS DISTINCT FROM d.division
-       OR coalesce(s.document_type, d.document_type) IS DISTINCT FROM d.document_type
+       OR coalesce(c.division, s.division, d.division) IS DISTINCT FROM d.division
+       OR coalesce(c.document_type, s.document_type, d.document_type) IS DISTINCT FROM d.document_type
        OR coalesce(s.collection, d.collection) IS DISTINCT FROM d.collection
        OR coalesce(s.tree_path, d.tree_path) IS DISTINCT FROM d.tree_path
        OR (s.metadata IS NOT NULL AND (d.metadata IS NULL

@@ -119,4 +119,96 @@ MIGRATIONS: list[list[str]] = [
         )
         """,
     ],
+    # 4: relevancy verdicts (rules and LLM, cached by content hash, model and prompt version), curator
+    # decisions (append-only, they win) and reviews of the judge's division/document-type suggestions
+    [
+        """
+        CREATE TABLE verdicts (
+            doc_id VARCHAR NOT NULL,
+            judge VARCHAR NOT NULL,
+            model VARCHAR NOT NULL,
+            prompt_version VARCHAR NOT NULL,
+            content_hash VARCHAR NOT NULL,
+            ok BOOLEAN NOT NULL,
+            kept BOOLEAN,
+            quality VARCHAR,
+            rule VARCHAR,
+            reasons VARCHAR[],
+            division VARCHAR,
+            document_type VARCHAR,
+            confidence DOUBLE,
+            error VARCHAR,
+            attempts INTEGER NOT NULL DEFAULT 1,
+            input_tokens BIGINT,
+            output_tokens BIGINT,
+            latency_ms DOUBLE,
+            judged_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (doc_id, judge, model, prompt_version, content_hash)
+        )
+        """,
+        "CREATE SEQUENCE decision_id_seq START 1",
+        """
+        CREATE TABLE decisions (
+            decision_id BIGINT PRIMARY KEY DEFAULT nextval('decision_id_seq'),
+            doc_id VARCHAR NOT NULL,
+            kept BOOLEAN NOT NULL,
+            note VARCHAR,
+            decided_by VARCHAR NOT NULL,
+            decided_at TIMESTAMP NOT NULL DEFAULT now()
+        )
+        """,
+        "CREATE SEQUENCE suggestion_review_id_seq START 1",
+        """
+        CREATE TABLE suggestion_reviews (
+            review_id BIGINT PRIMARY KEY DEFAULT nextval('suggestion_review_id_seq'),
+            doc_id VARCHAR NOT NULL,
+            field VARCHAR NOT NULL,
+            value VARCHAR NOT NULL,
+            accepted BOOLEAN NOT NULL,
+            previous VARCHAR,
+            decided_by VARCHAR NOT NULL,
+            decided_at TIMESTAMP NOT NULL DEFAULT now()
+        )
+        """,
+        # Each judge's newest successful verdict on the document's current text; stale ones drop out.
+        """
+        CREATE VIEW current_machine_verdicts AS
+        SELECT v.* FROM verdicts v JOIN documents d ON d.doc_id = v.doc_id AND d.content_hash = v.content_hash
+        WHERE v.ok
+        QUALIFY row_number() OVER (PARTITION BY v.doc_id, v.judge ORDER BY v.judged_at DESC, v.model) = 1
+        """,
+        """
+        CREATE VIEW latest_decisions AS
+        SELECT * FROM decisions QUALIFY row_number() OVER (PARTITION BY doc_id ORDER BY decision_id DESC) = 1
+        """,
+        # The verdict in force per document: a curator's decision, else the current LLM, else the current rules.
+        """
+        CREATE VIEW verdicts_in_force AS
+        SELECT d.doc_id,
+               coalesce(c.kept, l.kept, r.kept) AS kept,
+               CASE WHEN c.doc_id IS NOT NULL THEN 'curator' WHEN l.doc_id IS NOT NULL THEN 'llm' ELSE 'rules' END
+                   AS judge,
+               CASE WHEN c.doc_id IS NULL THEN coalesce(l.quality, r.quality) END AS quality,
+               CASE WHEN c.doc_id IS NULL AND l.doc_id IS NULL THEN r.rule END AS rule,
+               CASE WHEN c.doc_id IS NOT NULL THEN list_filter([c.note], lambda n: n IS NOT NULL)
+                    ELSE coalesce(l.reasons, r.reasons) END AS reasons,
+               coalesce(c.decided_by, l.model, r.model) AS decided_by,
+               coalesce(c.decided_at, l.judged_at, r.judged_at) AS decided_at
+        FROM documents d
+        LEFT JOIN latest_decisions c ON c.doc_id = d.doc_id
+        LEFT JOIN current_machine_verdicts l ON l.doc_id = d.doc_id AND l.judge = 'llm'
+        LEFT JOIN current_machine_verdicts r ON r.doc_id = d.doc_id AND r.judge = 'rules'
+        WHERE c.doc_id IS NOT NULL OR l.doc_id IS NOT NULL OR r.doc_id IS NOT NULL
+        """,
+        # Division / document type a curator accepted: re-ingest keeps them over the source's values.
+        """
+        CREATE VIEW curated_labels AS
+        SELECT doc_id,
+               any_value(value) FILTER (field = 'division') AS division,
+               any_value(value) FILTER (field = 'document_type') AS document_type
+        FROM (SELECT * FROM suggestion_reviews WHERE accepted
+              QUALIFY row_number() OVER (PARTITION BY doc_id, field ORDER BY review_id DESC) = 1)
+        GROUP BY doc_id
+        """,
+    ],
 ]

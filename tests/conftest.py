@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,6 +26,19 @@ SCIFACT = SHARED_DATA / "scifact"
 def ws(tmp_path: Path) -> Workspace:
     """An empty workspace in a temporary folder."""
     return Workspace.open(tmp_path / "workspace")
+
+
+@pytest.fixture
+def add_documents(ws: Workspace, tmp_path: Path) -> Callable[..., None]:
+    """Ingest rows (url, title, text, division, ...) given as dicts, through the real JSONL loader."""
+    from curation.ingest import IngestOptions, ingest
+
+    def add(rows: list[dict[str, Any]], collection: str | None = None) -> None:
+        path = tmp_path / f"rows-{uuid.uuid4().hex}.jsonl"
+        path.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+        ingest(ws, [path], IngestOptions(format="jsonl", collection=collection))
+
+    return add
 
 
 @pytest.fixture

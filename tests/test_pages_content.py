@@ -36,10 +36,23 @@ def test_overview_on_an_empty_and_a_loaded_workspace(app_ws: Workspace, tmp_path
     assert at.sidebar.text_input(key="curator").label == "Curator"
     assert str(app_ws.root) in at.sidebar.code[0].value
 
-    ingest(app_ws, [pages_file(tmp_path, [
-        {"url": f"https://a.nasa.gov/{i}", "full_text": "solar wind", "division": d, "document_type": "Data"}
-        for i, d in enumerate(["Heliophysics", "Heliophysics", "Space Weather"])
-    ])])
+    ingest(
+        app_ws,
+        [
+            pages_file(
+                tmp_path,
+                [
+                    {
+                        "url": f"https://a.nasa.gov/{i}",
+                        "full_text": "solar wind",
+                        "division": d,
+                        "document_type": "Data",
+                    }
+                    for i, d in enumerate(["Heliophysics", "Heliophysics", "Space Weather"])
+                ],
+            )
+        ],
+    )
     at.run()
     assert not at.exception
     assert [m.value for m in at.metric][:1] == ["3"]
@@ -48,8 +61,18 @@ def test_overview_on_an_empty_and_a_loaded_workspace(app_ws: Workspace, tmp_path
 
 
 def test_load_page_previews_ingests_and_offers_rejects(app_ws: Workspace, tmp_path: Path) -> None:
-    path = pages_file(tmp_path, [{"url": "https://b.nasa.gov/a", "title": "<script>alert(1)</script>",
-                                  "full_text": "magnetosphere plasma waves", "division": "helio"}], extra=b"{bad\n")
+    path = pages_file(
+        tmp_path,
+        [
+            {
+                "url": "https://b.nasa.gov/a",
+                "title": "<script>alert(1)</script>",
+                "full_text": "magnetosphere plasma waves",
+                "division": "helio",
+            }
+        ],
+        extra=b"{bad\n",
+    )
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("pages/load.py").run()
     at.radio[0].set_value("Path on this machine").run()

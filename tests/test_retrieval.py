@@ -281,3 +281,20 @@ def test_demo_workspace_is_embedded_on_build(ws: Workspace, tiny_model_dir: Path
     assert built.embedded == built.documents > 0
     assert next(c for c in coverage(ws) if c.name == "tiny").current == built.documents
     assert len(search(ws, "tiny", "sea surface temperature", k=5)) == 5
+
+
+def test_cli_search_can_keep_to_what_the_relevancy_filter_kept(tiny_ws: Workspace) -> None:
+    import orjson
+    from typer.testing import CliRunner
+
+    from curation.cli import app
+    from curation.review import decide
+
+    embed(tiny_ws, "tiny")
+    decide(tiny_ws, ["doc-0-1", "doc-0-7"], kept=True, curator="ana")
+    decide(tiny_ws, ["doc-0-3"], kept=False, curator="ana")
+    args = ["--workspace", str(tiny_ws.root), "search", "-r", "tiny", "record", "-k", "5", "--json"]
+    everything = orjson.loads(CliRunner().invoke(app, args).stdout)["results"]
+    kept = orjson.loads(CliRunner().invoke(app, [*args, "--kept"]).stdout)["results"]
+    assert len(everything) == 5
+    assert {r["doc_id"] for r in kept} == {"doc-0-1", "doc-0-7"}

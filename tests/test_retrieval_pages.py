@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from curation.indexing import embed
+from curation.review import decide
 from curation.workspace import WORKSPACE_ENV, Workspace
 from tests.retrieval_data import add_retriever, corpus_rows, load_rows
 
@@ -62,3 +63,12 @@ def test_search_page_filters_and_escapes_highlighted_passages(page_ws: Workspace
     assert len(cards) == 2 and all("Heliophysics" in card for card in cards)
     at.radio[0].set_value("fts").run()
     assert not at.exception and len(at.get("html")) <= 2
+
+    at.multiselect[0].set_value([]).run()
+    at.toggle[0].set_value(True).run()
+    assert "No document has a verdict that keeps it" in at.info[0].value and not at.get("html")
+    decide(page_ws, ["doc-0-2", "doc-0-5"], kept=True, curator="ana")
+    at.run()
+    at.radio[0].set_value("vector").run()
+    cards = [element.proto.body for element in at.get("html")]
+    assert len(cards) == 2 and all(("Page 0-2" in c) != ("Page 0-5" in c) for c in cards)

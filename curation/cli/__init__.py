@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from curation.cli import retrieval_commands, workspace_commands
+from curation.cli import filter_commands, retrieval_commands, workspace_commands
 
 app = typer.Typer(
     name="sde-workbench",
@@ -35,6 +35,7 @@ def _global(
 
 
 workspace_commands.register(app)
+filter_commands.register(app)
 retrieval_commands.register(app)
 
 

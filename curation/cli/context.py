@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Annotated, Any
 
 import typer
@@ -18,23 +18,23 @@ def open_workspace(ctx: typer.Context) -> Workspace:
     return Workspace.open(ctx.obj)
 
 
-@contextmanager
-def byte_progress(description: str) -> Iterator[Callable[[int, int], None]]:
-    """A tqdm bar on stderr counting bytes; see `progress_bar`."""
-    with progress_bar(description, unit="B", unit_scale=True, unit_divisor=1024) as update:
-        yield update
+def byte_progress(description: str) -> AbstractContextManager[Callable[[int, int], None]]:
+    """A tqdm bar on stderr counting bytes, fed by (done, total) callbacks."""
+    return progress_bar(description, unit="B", unit_scale=True, unit_divisor=1024)
 
 
 @contextmanager
-def progress_bar(description: str, **tqdm_options: Any) -> Iterator[Callable[[int, int], None]]:
-    """A tqdm bar on stderr (rate and ETA) fed by (done, total) callbacks; shown only on a terminal,
-    once work starts."""
+def progress_bar(description: str, **options: Any) -> Iterator[Callable[[int, int], None]]:
+    """A tqdm bar on stderr fed by (done, total) callbacks; shown only on a terminal, once work starts.
+
+    `options` go to tqdm (unit="doc", ...).
+    """
     bar: tqdm | None = None
 
     def update(done: int, total: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = tqdm(desc=description, total=total, leave=False, dynamic_ncols=True, disable=None, **tqdm_options)
+            bar = tqdm(desc=description, total=total, leave=False, dynamic_ncols=True, disable=None, **options)
         if bar.total != total:
             bar.total = total
         bar.update(done - bar.n)

@@ -32,17 +32,17 @@ def emit(result: BaseModel | dict[str, Any], *, as_json: bool, title: str | None
     console.print(table)
 
 
-def emit_rows(rows: list[dict[str, Any]], *, key: str, as_json: bool, title: str | None = None) -> None:
-    """Print a list result: `{key: rows}` as one JSON object, or a table with a line per row for people."""
+def emit_rows(key: str, rows: list[dict[str, Any]], *, as_json: bool, title: str | None = None) -> None:
+    """Print a list of records: `{key: rows}` as one JSON object, or a table for people."""
     if as_json:
         emit({key: rows}, as_json=True)
         return
     table = Table(title=title)
-    for column in rows[0] if rows else []:
+    for column in rows[0] if rows else ["(none)"]:
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*(Text(_render(value)) for value in row.values()))
-    console.print(table if rows else Text(f"no {key}"))
+    console.print(table)
 
 
 def _render(value: Any) -> str:

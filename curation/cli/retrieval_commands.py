@@ -14,6 +14,7 @@ from curation.search import Mode, SearchError, make_run, search
 from embeddings.device import DeviceUnavailable
 from embeddings.registry import RetrieverUnavailable, UnknownRetriever
 from store.locks import LockTimeout
+from store.verdicts import kept_doc_ids
 
 EXPECTED = (UnknownRetriever, RetrieverUnavailable, DeviceUnavailable, EmbedBusy, SearchError, LockTimeout)
 RetrieverOption = Annotated[str, typer.Option("--retriever", "-r", help="Retriever name (see `retrievers`).")]
@@ -50,14 +51,16 @@ def search_command(
         str | None,
         typer.Option(help="SQL filter on division, document_type, collection, doc_id: \"division = 'Heliophysics'\"."),
     ] = None,
+    kept: Annotated[bool, typer.Option("--kept", help="Only documents the relevancy filter kept.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Search the workspace with a retriever; each document is ranked by its best passage."""
     ws = open_workspace(ctx)
     with failures_as_exit(as_json, *EXPECTED):
-        hits = search(ws, retriever, query, k=k, mode=mode, where=where)
+        restrict_to = kept_doc_ids(ws.db) if kept else None
+        hits = search(ws, retriever, query, k=k, mode=mode, where=where, restrict_to=restrict_to)
     rows = [hit.model_dump(include={"doc_id", "score", "rank", "title", "url"}) for hit in hits]
-    emit_rows(rows, key="results", as_json=as_json, title=f"{retriever} ({mode})")
+    emit_rows("results", rows, as_json=as_json, title=f"{retriever} ({mode})")
 
 
 def run_command(
@@ -82,10 +85,10 @@ def retrievers_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     with failures_as_exit(as_json, LockTimeout):
         found = coverage(ws)
     if as_json:
-        emit_rows([c.model_dump() for c in found], key="retrievers", as_json=True)
+        emit_rows("retrievers", [c.model_dump() for c in found], as_json=True)
         return
     rows = [c.model_dump(exclude={"description", "model", "hint"}) for c in found]
-    emit_rows(rows, key="retrievers", as_json=False, title="retrievers")
+    emit_rows("retrievers", rows, as_json=False, title="retrievers")
     for c in found:
         if c.hint:
             console.print(Text(c.hint), soft_wrap=True)

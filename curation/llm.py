@@ -1,0 +1,331 @@
+"""LLM access for any feature: provider settings, a pydantic-ai model from them, and a robust batch runner.
+
+`build_model` turns the `[llm]` settings into a pydantic-ai model for OpenAI, Anthropic, Ollama or
+any OpenAI-compatible server (vLLM, llama.cpp). Keys are read from environment variables only and
+never stored. `run_prompts` sends many prompts through one agent with a concurrency limit,
+exponential back-off on rate limits, server errors, timeouts and invalid output, a per-run budget
+and cancellation, and reports each outcome as it arrives so callers can save results in batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, Field
+from pydantic_ai import Agent
+from pydantic_ai.exceptions import (
+    ContentFilterError,
+    ModelAPIError,
+    ModelAuthenticationError,
+    ModelConnectionError,
+    ModelHTTPError,
+    ModelNotFoundError,
+    ModelQuotaExceededError,
+    ModelRateLimitError,
+    ModelRequestTimeout,
+    ModelServerError,
+    ModelTimeoutError,
+    ModelUnavailableError,
+    UnexpectedModelBehavior,
+    UserError,
+)
+from pydantic_ai.models import Model
+from pydantic_ai.settings import ModelSettings
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+ProviderName = Literal["openai", "anthropic", "ollama", "openai-compatible"]
+PROVIDERS: tuple[ProviderName, ...] = ("openai", "anthropic", "ollama", "openai-compatible")
+KEY_ENV: dict[str, str] = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+OLLAMA_URL = "http://127.0.0.1:11434/v1"
+OutputT = TypeVar("OutputT")
+
+
+class LLMError(RuntimeError):
+    """A run cannot go on (bad configuration, missing key, rejected credentials, unknown model)."""
+
+
+class LLMSettings(BaseModel):
+    """`[llm]`: which model to call and how hard to try. API keys are read from the environment only."""
+
+    provider: ProviderName = Field("ollama", description="openai, anthropic, ollama or openai-compatible")
+    model: str = Field("qwen3:4b", description="model name as the provider knows it")
+    base_url: str | None = Field(None, description="server URL (Ollama, vLLM, llama.cpp, a proxy)")
+    api_key_env: str | None = Field(
+        None, description="environment variable holding the key (default OPENAI_API_KEY / ANTHROPIC_API_KEY)"
+    )
+    output_mode: Literal["tool", "native", "prompted"] = Field(
+        "tool", description="structured output by tool call, JSON-schema response format, or prompt"
+    )
+    concurrency: int = Field(4, ge=1, le=256, description="requests in flight at once")
+    retries: int = Field(4, ge=0, le=20, description="retries per item on 429, 5xx, timeouts and invalid output")
+    backoff_seconds: float = Field(1.0, ge=0, description="first wait before a retry; doubles each time")
+    backoff_max_seconds: float = Field(60.0, ge=0, description="longest wait between retries")
+    timeout: float = Field(120.0, gt=0, description="seconds one request may take")
+    temperature: float = Field(0.0, ge=0, le=2)
+    max_input_tokens: int = Field(6000, ge=100, description="texts are trimmed to about this many tokens")
+    max_items_per_run: int | None = Field(None, ge=1, description="stop a run after this many items")
+    max_tokens_per_run: int | None = Field(None, ge=1, description="stop starting items once a run used this many")
+
+    @property
+    def model_id(self) -> str:
+        """`provider:model`, the name results are cached and reported under."""
+        return f"{self.provider}:{self.model}"
+
+    def with_overrides(
+        self, model: str | None = None, base_url: str | None = None, concurrency: int | None = None
+    ) -> LLMSettings:
+        """These settings with a `PROVIDER:MODEL`, base URL or concurrency given on the command line or page."""
+        update: dict[str, Any] = {}
+        if model:
+            provider, sep, name = model.partition(":")
+            if not sep or provider not in PROVIDERS or not name:
+                raise LLMError(
+                    f"--model {model!r}: expected PROVIDER:MODEL with PROVIDER one of {', '.join(PROVIDERS)}"
+                )
+            update |= {"provider": provider, "model": name}
+        if base_url:
+            update["base_url"] = base_url
+        if concurrency:
+            update["concurrency"] = concurrency
+        return self.model_validate({**self.model_dump(), **update})
+
+    def model_settings(self) -> ModelSettings:
+        """Per-request settings: the SDK's own retries are off because `run_prompts` owns retrying."""
+        return ModelSettings(max_retries=0, timeout=self.timeout, temperature=self.temperature)
+
+
+def api_key(settings: LLMSettings) -> str | None:
+    """The key from the environment variable the settings name (or the provider's usual one)."""
+    name = settings.api_key_env or KEY_ENV.get(settings.provider)
+    key = os.environ.get(name) if name else None
+    if not key and settings.provider in KEY_ENV:
+        raise LLMError(f"{settings.provider} needs an API key: set {name} in the environment")
+    return key
+
+
+def build_model(settings: LLMSettings) -> Model:
+    """A pydantic-ai model for the configured provider; raises LLMError when something is missing."""
+    key = api_key(settings)
+    if settings.provider == "anthropic":
+        from pydantic_ai.models.anthropic import AnthropicModel
+        from pydantic_ai.providers.anthropic import AnthropicProvider
+
+        return AnthropicModel(settings.model, provider=AnthropicProvider(api_key=key, base_url=settings.base_url))
+    if settings.provider == "ollama":
+        from pydantic_ai.models.ollama import OllamaModel
+        from pydantic_ai.providers.ollama import OllamaProvider
+
+        return OllamaModel(
+            settings.model, provider=OllamaProvider(base_url=settings.base_url or OLLAMA_URL, api_key=key)
+        )
+    if settings.provider == "openai":
+        from pydantic_ai.models.openai import OpenAIResponsesModel
+        from pydantic_ai.providers.openai import OpenAIProvider
+
+        return OpenAIResponsesModel(settings.model, provider=OpenAIProvider(base_url=settings.base_url, api_key=key))
+    if not settings.base_url:
+        raise LLMError("an openai-compatible provider needs a base URL (--base-url http://HOST:PORT/v1)")
+    from pydantic_ai.models.openai import OpenAIChatModel
+    from pydantic_ai.providers.openai_compatible import OpenAICompatibleProvider
+
+    provider = OpenAICompatibleProvider("openai-compatible", base_url=settings.base_url, api_key=key)
+    return OpenAIChatModel(settings.model, provider=provider)
+
+
+def output_spec(output_type: type[OutputT], settings: LLMSettings) -> Any:
+    """The agent's `output_type` in the configured structured-output mode."""
+    from pydantic_ai import NativeOutput, PromptedOutput, ToolOutput
+
+    wrapper = {"tool": ToolOutput, "native": NativeOutput, "prompted": PromptedOutput}[settings.output_mode]
+    return wrapper(output_type)
+
+
+class PromptResult(BaseModel, Generic[OutputT]):
+    """One item's outcome: its output, or the reason it failed after all attempts."""
+
+    key: str
+    output: OutputT | None = None
+    error: str | None = None
+    attempts: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    latency_ms: float = 0.0
+
+
+class RunStats(BaseModel):
+    """What a batch run did; `stopped` says why it ended early ('cancelled' or 'budget')."""
+
+    succeeded: int = 0
+    failed: int = 0
+    calls: int = 0
+    tokens: int = 0
+    stopped: Literal["cancelled", "budget"] | None = None
+
+
+_FATAL = (ModelAuthenticationError, ModelNotFoundError, ModelQuotaExceededError, UserError)
+_TRANSIENT = (
+    ModelRateLimitError,
+    ModelUnavailableError,
+    ModelServerError,
+    ModelConnectionError,
+    ModelRequestTimeout,
+    TimeoutError,
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth retrying: rate limits, server errors, timeouts, dropped connections and invalid output."""
+    if isinstance(exc, ContentFilterError):
+        return False
+    if isinstance(exc, ModelHTTPError):
+        return exc.status_code in (408, 409, 429) or exc.status_code >= 500
+    return isinstance(exc, (*_TRANSIENT, UnexpectedModelBehavior))
+
+
+def _ends_run(exc: BaseException) -> bool:
+    """Failures every other item would share: credentials, model name, quota, an unreachable server."""
+    if isinstance(exc, ModelHTTPError) and exc.status_code in (401, 402, 403, 404):
+        return True
+    return isinstance(exc, _FATAL) or (isinstance(exc, ModelConnectionError) and exc.phase == "connect")
+
+
+def describe_failure(exc: BaseException) -> str:
+    """A one-line reason to store with the item (never includes request headers, so never a key)."""
+    if isinstance(exc, ModelHTTPError):
+        kind = "rate limited" if exc.status_code == 429 else "server error" if exc.status_code >= 500 else "rejected"
+        return f"{kind} (HTTP {exc.status_code})"
+    if isinstance(exc, (ModelRequestTimeout, ModelTimeoutError, TimeoutError)):
+        return "timed out"
+    if isinstance(exc, ModelConnectionError) and exc.phase == "connect":
+        return "cannot connect"
+    if isinstance(exc, UnexpectedModelBehavior) and not isinstance(exc, ModelAPIError):
+        return f"invalid output: {' '.join(str(exc).split())[:300]}"
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+
+
+def run_prompts(
+    agent: Agent[None, OutputT],
+    prompts: Iterable[tuple[str, str]],
+    settings: LLMSettings,
+    on_result: Callable[[PromptResult[OutputT]], None],
+    *,
+    model: Model | None = None,
+    cancel: threading.Event | None = None,
+) -> RunStats:
+    """Run `agent` on every (key, prompt), `settings.concurrency` at a time; blocking.
+
+    Each item is retried (exponential back-off with jitter, honouring Retry-After) up to
+    `settings.retries` times on transient failures, then reported with its reason; `on_result` is
+    called once per finished item, in the calling thread's event loop. Setting `cancel` stops the
+    run at once: unfinished items are not reported, so the next run picks them up. Credentials,
+    model or quota errors, and a server that cannot be reached, stop the run with LLMError, since
+    every other item would fail the same way.
+    """
+    return asyncio.run(_run(agent, iter(prompts), settings, on_result, model or build_model(settings), cancel))
+
+
+async def _run(
+    agent: Agent[None, OutputT],
+    prompts: Any,
+    settings: LLMSettings,
+    on_result: Callable[[PromptResult[OutputT]], None],
+    model: Model,
+    cancel: threading.Event | None,
+) -> RunStats:
+    stats = RunStats()
+    taken = 0
+    fatal: list[BaseException] = []
+
+    def next_item() -> tuple[str, str] | None:
+        nonlocal taken
+        if cancel is not None and cancel.is_set():
+            stats.stopped = "cancelled"
+            return None
+        over_tokens = settings.max_tokens_per_run is not None and stats.tokens >= settings.max_tokens_per_run
+        if fatal or (settings.max_items_per_run is not None and taken >= settings.max_items_per_run) or over_tokens:
+            if not fatal:
+                stats.stopped = stats.stopped or "budget"
+            return None
+        item = next(prompts, None)
+        taken += item is not None
+        return item
+
+    async def worker() -> None:
+        while (item := next_item()) is not None:
+            try:
+                result = await _attempt(agent, model, settings, item)
+            except LLMError as exc:
+                fatal.append(exc)
+                return
+            stats.calls += result.attempts
+            stats.tokens += result.input_tokens + result.output_tokens
+            stats.succeeded += result.error is None
+            stats.failed += result.error is not None
+            on_result(result)
+
+    async with model:
+        workers = [asyncio.create_task(worker()) for _ in range(settings.concurrency)]
+        while not all(w.done() for w in workers):
+            await asyncio.wait(workers, timeout=0.1, return_when=asyncio.FIRST_EXCEPTION)
+            crashed = any(w.done() and not w.cancelled() and w.exception() is not None for w in workers)
+            if crashed or (cancel is not None and cancel.is_set()):
+                stats.stopped = None if crashed else "cancelled"
+                for w in workers:
+                    w.cancel()
+                await asyncio.gather(*workers, return_exceptions=True)
+        for w in workers:
+            if not w.cancelled() and w.exception() is not None:
+                raise w.exception()  # type: ignore[misc]
+    if fatal:
+        raise fatal[0]
+    return stats
+
+
+async def _attempt(
+    agent: Agent[None, OutputT], model: Model, settings: LLMSettings, item: tuple[str, str]
+) -> PromptResult[OutputT]:
+    key, prompt = item
+    result: PromptResult[OutputT] = PromptResult(key=key)
+    started = time.perf_counter()
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(settings.retries + 1),
+        wait=_wait(settings),
+        retry=retry_if_exception(is_transient),
+        reraise=True,
+    )
+    try:
+        async for attempt in retrying:
+            with attempt:
+                result.attempts = attempt.retry_state.attempt_number
+                run = await agent.run(prompt, model=model, model_settings=settings.model_settings())
+                usage = run.usage
+                result.output = run.output
+                result.input_tokens, result.output_tokens = usage.input_tokens, usage.output_tokens
+    except Exception as exc:  # a failure is this item's, recorded with its reason, unless all items would share it
+        if _ends_run(exc):
+            where = f" at {settings.base_url}" if settings.base_url else ""
+            raise LLMError(
+                f"{settings.model_id}{where}: {describe_failure(exc)}; check the server, model name, key and quota"
+            ) from exc
+        result.error = describe_failure(exc) + (f" after {result.attempts} attempts" if result.attempts > 1 else "")
+    result.latency_ms = (time.perf_counter() - started) * 1000
+    return result
+
+
+def _wait(settings: LLMSettings) -> Callable[[Any], float]:
+    """Exponential back-off with jitter, but never shorter than the server's Retry-After."""
+    backoff = wait_exponential_jitter(
+        initial=settings.backoff_seconds, max=settings.backoff_max_seconds, jitter=settings.backoff_seconds
+    )
+
+    def wait(state: Any) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        asked = getattr(exc, "retry_after", None) or 0.0
+        return min(max(backoff(state), asked), max(settings.backoff_max_seconds, 0.0))
+
+    return wait

@@ -1,0 +1,213 @@
+"""Filter & review: run the SDE rules and the LLM judge, then accept or override verdicts and suggestions."""
+
+import threading
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from curation.judge import judge_documents
+from curation.llm import PROVIDERS, LLMError
+from curation.review import accept_verdicts, decide, review_suggestions
+from curation.rules import run_rules
+from pages.common import curator, workspace
+from store import documents as document_store
+from store import verdicts as verdict_store
+
+ws = workspace()
+st.title("Filter & review")
+st.caption(
+    "Cheap SDE rules first (word count, URL path words, exclude patterns), then an LLM judge on what the rules "
+    "keep. A curator's decision wins over both. Search, maps, comparison and export can use only kept documents."
+)
+
+# -- run ---------------------------------------------------------------------------------------------------------
+left, right = st.columns(2)
+with left, st.container(border=True):
+    st.subheader("Rules")
+    st.caption(f"Settings: `[rules]` in {ws.toml_path.name}")
+    if st.button("Run rules", icon=":material/rule:"):
+        with st.spinner("Applying rules..."):
+            ruled = run_rules(ws)
+        st.success(f"{ruled.judged:,} judged: {ruled.kept:,} kept, {ruled.dropped:,} dropped")
+
+llm = ws.settings.llm
+with right, st.container(border=True):
+    st.subheader("LLM judge")
+    job: dict[str, Any] | None = st.session_state.get("judge_job")
+    running = job is not None and job["thread"].is_alive()
+    with st.form("llm"):
+        a, b = st.columns(2)
+        provider = a.selectbox("Provider", PROVIDERS, index=PROVIDERS.index(llm.provider))
+        model_name = b.text_input("Model", llm.model)
+        base_url = st.text_input("Base URL", llm.base_url or "", placeholder="http://127.0.0.1:8000/v1")
+        c, d = st.columns(2)
+        concurrency = c.number_input("Concurrency", 1, 256, llm.concurrency)
+        limit = d.number_input("Limit (0 = all)", 0, None, 0)
+        start = st.form_submit_button("Run LLM judge", icon=":material/smart_toy:", disabled=running)
+    st.caption("Keys come from environment variables only (OPENAI_API_KEY, ANTHROPIC_API_KEY or `api_key_env`).")
+    if start:
+        try:
+            settings = llm.with_overrides(f"{provider}:{model_name.strip()}", base_url.strip() or None, concurrency)
+        except LLMError as exc:
+            st.error(str(exc))
+            st.stop()
+        job = {"cancel": threading.Event(), "done": 0, "total": 0, "result": None, "error": None}
+
+        def work(job: dict[str, Any] = job, settings: Any = settings) -> None:
+            def progress(done: int, total: int) -> None:
+                job["done"], job["total"] = done, total
+
+            try:
+                job["result"] = judge_documents(
+                    ws, settings, limit=limit or None, progress=progress, cancel=job["cancel"]
+                )
+            except LLMError as exc:
+                job["error"] = str(exc)
+
+        job["thread"] = threading.Thread(target=work, daemon=True, name="sde-judge")
+        job["thread"].start()
+        st.session_state["judge_job"] = job
+
+    @st.fragment(run_every=1.0)
+    def judge_status() -> None:
+        job = st.session_state.get("judge_job")
+        if job is None:
+            return
+        if job["thread"].is_alive():
+            total = job["total"] or 1
+            st.progress(min(job["done"] / total, 1.0), text=f"Judging {job['done']:,} / {job['total']:,}")
+            if st.button("Cancel", icon=":material/cancel:"):
+                job["cancel"].set()
+            return
+        if job["error"]:
+            st.error("The LLM run stopped:")
+            st.code(job["error"], language=None, wrap_lines=True)
+        elif job["result"] is not None:
+            r = job["result"]
+            stopped = f" (stopped: {r.stopped}; run again to continue)" if r.stopped else ""
+            st.success(
+                f"{r.judged:,} judged ({r.kept:,} kept, {r.dropped:,} dropped), {r.cached:,} cached, "
+                f"{r.errors:,} errors, {r.calls:,} calls, {r.tokens:,} tokens{stopped}"
+            )
+        if not job.get("shown"):
+            job["shown"] = True
+            st.rerun(scope="app")
+
+    judge_status()
+
+# -- counts ------------------------------------------------------------------------------------------------------
+counts = verdict_store.verdict_counts(ws.db)
+cols = st.columns(5)
+for col, key in zip(cols, ("kept", "dropped", "unjudged"), strict=False):
+    col.metric(key.capitalize(), f"{counts['by_verdict'].get(key, 0):,}")
+cols[3].metric("LLM errors", f"{counts['llm_errors']['documents']:,}")
+cols[4].metric("Pending suggestions", f"{len(verdict_store.pending_suggestions(ws.db)):,}")
+by = st.columns(3)
+for col, (title, key) in zip(
+    by, [("By judge", "by_judge"), ("By rule", "by_rule"), ("By quality", "by_quality")], strict=True
+):
+    with col:
+        st.caption(title)
+        st.dataframe(
+            pd.DataFrame({"": list(counts[key]), "documents": list(counts[key].values())}),
+            hide_index=True,
+            width="stretch",
+        )
+if counts["llm_errors"]["documents"]:
+    with st.expander("LLM failures (retried on the next run)"):
+        st.dataframe(verdict_store.llm_errors(ws.db), hide_index=True, width="stretch")
+
+# -- verdicts ----------------------------------------------------------------------------------------------------
+st.subheader("Verdicts")
+f = st.columns(6)
+verdict = f[0].selectbox("Verdict", ["all", "kept", "dropped"])
+judge = f[1].selectbox("Judge", ["all", "curator", "llm", "rules"])
+quality = f[2].selectbox("Quality", ["all", "VERY_GOOD", "GOOD", "POOR"])
+division = f[3].selectbox("Division", ["all", *document_store.counts_by(ws.db, "division")])
+collection = f[4].selectbox("Collection", ["all", *document_store.counts_by(ws.db, "collection")])
+rule = f[5].selectbox("Rule", ["all", *counts["by_rule"]])
+min_confidence = st.slider("Minimum LLM confidence", 0.0, 1.0, 0.0, 0.05)
+filters: dict[str, Any] = {
+    "kept": {"all": None, "kept": True, "dropped": False}[verdict],
+    "judge": None if judge == "all" else judge,
+    "quality": None if quality == "all" else quality,
+    "division": None if division in ("all", "(none)") else division,
+    "collection": None if collection in ("all", "(none)") else collection,
+    "rule": None if rule == "all" else rule,
+    "min_confidence": min_confidence or None,
+}
+SHOWN = 2000
+table = verdict_store.verdict_table(ws.db, **filters, limit=SHOWN)
+view = table.assign(reasons=table["reasons"].map(lambda r: "; ".join(r) if r is not None else ""))
+event = st.dataframe(
+    view[
+        ["doc_id", "title", "collection", "division", "kept", "judge", "quality", "rule", "reasons", "confidence"]
+        + ["suggested_division", "suggested_document_type", "decided_by", "decided_at"]
+    ],
+    hide_index=True,
+    width="stretch",
+    on_select="rerun",
+    selection_mode="multi-row",
+    key="verdict_rows",
+)
+if len(table) == SHOWN:
+    st.caption(f"Showing the first {SHOWN:,} matches; narrow the filters to see others.")
+selected = table.iloc[event.selection.rows] if event.selection.rows else table.iloc[0:0]
+
+who = curator()
+if not who:
+    st.warning("Enter your name as **Curator** in the sidebar to record decisions.")
+note = st.text_input("Note (optional, stored with your decision)")
+
+if not table.empty:
+    ids = table["doc_id"].tolist()
+    doc_id = st.selectbox("Document", ids, index=ids.index(selected.iloc[0]["doc_id"]) if not selected.empty else 0)
+    document = document_store.get_documents(ws.db, [doc_id])[0]
+    with st.container(border=True):
+        st.text(document["title"] or "(no title)")
+        st.text(document["url"] or document["doc_id"])
+        with st.container(height=300):
+            st.text(document["text"])
+    one = st.columns(2)
+    if one[0].button("Keep this document", disabled=not who, icon=":material/check:"):
+        decide(ws, [doc_id], kept=True, curator=who, note=note)
+        st.rerun()
+    if one[1].button("Drop this document", disabled=not who, icon=":material/block:"):
+        decide(ws, [doc_id], kept=False, curator=who, note=note)
+        st.rerun()
+
+bulk = st.columns(3)
+if bulk[0].button(f"Keep {len(selected)} selected rows", disabled=not who or selected.empty):
+    decide(ws, selected["doc_id"].tolist(), kept=True, curator=who, note=note)
+    st.rerun()
+if bulk[1].button(f"Drop {len(selected)} selected rows", disabled=not who or selected.empty):
+    decide(ws, selected["doc_id"].tolist(), kept=False, curator=who, note=note)
+    st.rerun()
+if bulk[2].button("Accept all machine verdicts matching the filters", disabled=not who or table.empty):
+    st.toast(f"{accept_verdicts(ws, who, **filters):,} verdicts accepted")
+    st.rerun()
+
+# -- suggestions -------------------------------------------------------------------------------------------------
+st.subheader("Division and document-type suggestions")
+floor = st.slider("Minimum confidence", 0.0, 1.0, 0.8, 0.05, key="suggestion_floor")
+suggestions = verdict_store.pending_suggestions(ws.db, min_confidence=floor)
+if suggestions.empty:
+    st.caption("No pending suggestions at this confidence.")
+else:
+    picked = st.dataframe(
+        suggestions, hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row", key="suggestions"
+    )
+    rows = suggestions.iloc[picked.selection.rows] if picked.selection.rows else suggestions.iloc[0:0]
+    items = list(zip(rows["doc_id"], rows["field"], rows["suggested"], strict=True))
+    every = list(zip(suggestions["doc_id"], suggestions["field"], suggestions["suggested"], strict=True))
+    s = st.columns(3)
+    if s[0].button(f"Accept {len(items)} selected", disabled=not who or not items, key="accept_suggestions"):
+        review_suggestions(ws, items, accepted=True, curator=who)
+        st.rerun()
+    if s[1].button(f"Reject {len(items)} selected", disabled=not who or not items, key="reject_suggestions"):
+        review_suggestions(ws, items, accepted=False, curator=who)
+        st.rerun()
+    if s[2].button(f"Accept all {len(every)} shown", disabled=not who, key="accept_all_suggestions"):
+        review_suggestions(ws, every, accepted=True, curator=who)
+        st.rerun()
