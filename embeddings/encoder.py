@@ -11,7 +11,7 @@ from sentence_transformers import SentenceTransformer
 from transformers.utils import logging as transformers_logging
 
 from embeddings.chunking import Chunker
-from embeddings.registry import RetrieverSpec
+from embeddings.registry import RetrieverSpec, RetrieverUnavailable
 
 CPU_BATCH_SIZE = 32
 SPECIAL_TOKENS = 2  # [CLS]/[SEP] or <s>/</s> added around every passage
@@ -40,9 +40,14 @@ def load_model(
     with _models_lock:
         if key not in _models:
             transformers_logging.disable_progress_bar()  # a weight-loading bar per load is noise here
-            model = SentenceTransformer(
-                location, device=device, trust_remote_code=trust_remote_code, local_files_only=True
-            )
+            try:
+                model = SentenceTransformer(
+                    location, device=device, trust_remote_code=trust_remote_code, local_files_only=True
+                )
+            except (OSError, ValueError) as exc:
+                raise RetrieverUnavailable(
+                    f"could not load a sentence-transformers model from {location}: {exc}"
+                ) from None
             if device.startswith("cuda"):
                 model.half()
             if max_seq_length and (not model.max_seq_length or max_seq_length < model.max_seq_length):

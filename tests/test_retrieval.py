@@ -80,6 +80,10 @@ def test_a_missing_model_says_how_to_get_it(ws: Workspace) -> None:
         embed(ws, "indus-sde-st")
     missing_folder = availability("x", RetrieverSpec(model="/nonexistent/model"))
     assert not missing_folder.available and "/nonexistent/model does not exist" in (missing_folder.hint or "")
+    (ws.root / "not-a-model").mkdir()
+    ws.update_settings("retrievers", "broken", {"model": "not-a-model"})
+    with pytest.raises(RetrieverUnavailable, match="could not load a sentence-transformers model"):
+        embed(ws, "broken")
     rows = {c.name: c for c in coverage(ws)}
     assert not rows["indus-sde-st"].available and rows["minilm"].available
 
@@ -222,9 +226,13 @@ def test_restrict_to_limits_results_to_the_given_documents(tiny_ws: Workspace, p
 def test_binary_search_agrees_with_float_on_the_top_hit(tiny_ws: Workspace, tiny_model_dir: Path) -> None:
     ws = tiny_ws
     add_retriever(ws, "tiny-bin", tiny_model_dir, precision="binary", similarity="hamming")
-    embed(ws, "tiny")
-    embed(ws, "tiny-bin")
-    assert vectors.storage_bytes(ws.vectors_dir, "tiny-bin") < vectors.storage_bytes(ws.vectors_dir, "tiny")
+    add_retriever(ws, "tiny-f16", tiny_model_dir, precision="float16")
+    for name in ("tiny", "tiny-bin", "tiny-f16"):
+        embed(ws, name)
+    sizes = {name: vectors.storage_bytes(ws.vectors_dir, name) for name in ("tiny", "tiny-bin", "tiny-f16")}
+    assert sizes["tiny-bin"] < sizes["tiny-f16"] < sizes["tiny"]
+    query = passage_text(corpus_rows()[2])
+    assert search(ws, "tiny-f16", query, k=1)[0].score == pytest.approx(1.0, abs=1e-2)
     for rescore in (4, 0):
         ws.update_settings("vectors", "binary_rescore", rescore)
         for row in corpus_rows()[:4]:
