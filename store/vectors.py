@@ -52,11 +52,22 @@ def exists(vectors_dir: Path, name: str) -> bool:
     return name in _connect(str(vectors_dir)).list_tables().tables
 
 
-def fingerprint(vectors_dir: Path, name: str) -> str | None:
-    """The retriever fingerprint a table was built under, None when there is no table."""
+def _open_if_any(vectors_dir: Path, name: str) -> Any | None:
+    """The table, or None when there is none yet (or another process is still creating it)."""
     if not exists(vectors_dir, name):
         return None
-    metadata = _open(vectors_dir, name).schema.metadata or {}
+    try:
+        return _open(vectors_dir, name)
+    except ValueError:  # listed, but its first commit is not written yet
+        return None
+
+
+def fingerprint(vectors_dir: Path, name: str) -> str | None:
+    """The retriever fingerprint a table was built under, None when there is no table."""
+    table = _open_if_any(vectors_dir, name)
+    if table is None:
+        return None
+    metadata = table.schema.metadata or {}
     return metadata.get(_FINGERPRINT, b"").decode() or None
 
 
@@ -68,18 +79,21 @@ def drop(vectors_dir: Path, name: str) -> None:
 def present_documents(vectors_dir: Path, name: str) -> pa.Table:
     """doc_id, content_hash and filter columns of every document with vectors (one row each)."""
     columns = ["doc_id", "content_hash", *FILTER_COLUMNS]
-    if not exists(vectors_dir, name):
+    table = _open_if_any(vectors_dir, name)
+    if table is None:
         return pa.table({c: pa.array([], pa.string()) for c in columns})
-    return _open(vectors_dir, name).search().where("passage = 0").select(columns).to_arrow()
+    return table.search().where("passage = 0").select(columns).to_arrow()
 
 
 def passage_count(vectors_dir: Path, name: str) -> int:
-    return _open(vectors_dir, name).count_rows() if exists(vectors_dir, name) else 0
+    table = _open_if_any(vectors_dir, name)
+    return table.count_rows() if table is not None else 0
 
 
 def storage_bytes(vectors_dir: Path, name: str) -> int:
     """Bytes the table's current version occupies on disk."""
-    return int(_open(vectors_dir, name).stats()["total_bytes"]) if exists(vectors_dir, name) else 0
+    table = _open_if_any(vectors_dir, name)
+    return int(table.stats()["total_bytes"]) if table is not None else 0
 
 
 def passages_table(columns: dict[str, Sequence[Any]], vectors: np.ndarray | None) -> pa.Table:
@@ -105,14 +119,13 @@ def write_documents(
     """Add the passages of some documents, first deleting the old passages of those in `replace`.
 
     Each step is one LanceDB commit. A crash between them leaves those documents without vectors
-    (the next embed redoes them), never with two sets.
+    (the next embed redoes them), never with two sets. The caller holds the retriever's embed lock.
     """
-    connection = _connect(str(vectors_dir))
-    if not exists(vectors_dir, name):
+    table = _open_if_any(vectors_dir, name)
+    if table is None:  # "overwrite" also clears what a process killed while creating the table left
         metadata = {**(rows.schema.metadata or {}), _FINGERPRINT: table_fingerprint.encode()}
-        connection.create_table(name, rows.replace_schema_metadata(metadata))
+        _connect(str(vectors_dir)).create_table(name, rows.replace_schema_metadata(metadata), mode="overwrite")
         return
-    table = _open(vectors_dir, name)
     stale = list(replace)
     if stale:
         table.delete(in_list("doc_id", stale))
@@ -144,9 +157,9 @@ def build_indexes(vectors_dir: Path, name: str, settings: VectorSettings, *, met
     search; an ANN index is built once the table reaches `ann_min_rows` passages (exact search below
     that is fast enough) and rebuilt when the table has more than doubled since it was trained.
     """
-    if not exists(vectors_dir, name):
+    table = _open_if_any(vectors_dir, name)
+    if table is None:
         return
-    table = _open(vectors_dir, name)
     table.optimize(cleanup_older_than=timedelta(hours=1))
     indexed = {tuple(index.columns): index for index in table.list_indices()}
     configs: dict[str, Any] = {"doc_id": BTree(), "text": FTS(), **dict.fromkeys(FILTER_COLUMNS, Bitmap())}
