@@ -36,6 +36,8 @@ test: install
 bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/filter.py
+	$(BIN)/python bench/embed.py
+	$(BIN)/python bench/search.py
 
 lint: install
 	$(BIN)/ruff check .

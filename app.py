@@ -11,6 +11,10 @@ PAGES = {
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page("pages/load.py", title="Load", icon=":material/upload_file:"),
     ],
+    "Retrieval": [
+        st.Page("pages/embed.py", title="Embed", icon=":material/memory:"),
+        st.Page("pages/search.py", title="Search", icon=":material/search:"),
+    ],
     "Curation": [
         st.Page("pages/review.py", title="Filter & review", icon=":material/filter_alt:"),
     ],

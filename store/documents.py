@@ -8,6 +8,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from store.database import Database
 
@@ -286,3 +287,55 @@ def write_beir_corpus(db: Database, path: Path) -> int:
 
 def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
+
+
+def vector_coverage(db: Database, present: pa.Table) -> dict[str, int]:
+    """Documents with current vectors, with stale ones (content changed since), and with none.
+
+    `present` holds doc_id and content_hash of every document a retriever has vectors for.
+    """
+    with db.read() as con:
+        con.register("present_vectors", present)
+        row = con.execute(
+            """
+            SELECT count(*), count(p.doc_id) FILTER (p.content_hash = d.content_hash),
+                   count(p.doc_id) FILTER (p.content_hash <> d.content_hash), count(*) FILTER (p.doc_id IS NULL)
+            FROM documents d LEFT JOIN present_vectors p USING (doc_id)
+            """
+        ).fetchone()
+    assert row is not None
+    return dict(zip(("documents", "current", "stale", "missing"), (int(v) for v in row), strict=True))
+
+
+def documents_to_embed(db: Database, present: pa.Table) -> list[tuple[str, bool]]:
+    """(doc_id, has old vectors) of documents whose current content has no vectors, longest first.
+
+    Longest first: similar lengths share a batch (little padding) and an out-of-memory shows early.
+    """
+    with db.read() as con:
+        con.register("present_vectors", present)
+        rows = con.execute(
+            """
+            SELECT d.doc_id, p.doc_id IS NOT NULL
+            FROM documents d LEFT JOIN present_vectors p USING (doc_id)
+            WHERE p.doc_id IS NULL OR p.content_hash <> d.content_hash
+            ORDER BY length(d.title) + length(d.text) DESC, d.doc_id
+            """
+        ).fetchall()
+    return [(str(doc_id), bool(stale)) for doc_id, stale in rows]
+
+
+def retagged_documents(db: Database, present: pa.Table) -> list[dict[str, Any]]:
+    """Documents whose vectors are current but whose division, document type or collection changed."""
+    with db.read() as con:
+        con.register("present_vectors", present)
+        rows = con.execute(
+            """
+            SELECT d.doc_id, d.division, d.document_type, d.collection
+            FROM documents d JOIN present_vectors p USING (doc_id)
+            WHERE p.content_hash = d.content_hash AND (d.division IS DISTINCT FROM p.division
+                  OR d.document_type IS DISTINCT FROM p.document_type OR d.collection IS DISTINCT FROM p.collection)
+            """
+        ).fetchall()
+        names = [d[0] for d in con.description]
+    return [dict(zip(names, r, strict=True)) for r in rows]

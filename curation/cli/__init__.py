@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from curation.cli import evaluation_commands, filter_commands, workspace_commands
+from curation.cli import evaluation_commands, filter_commands, retrieval_commands, workspace_commands
 
 app = typer.Typer(
     name="sde-workbench",
@@ -36,6 +36,7 @@ def _global(
 
 workspace_commands.register(app)
 filter_commands.register(app)
+retrieval_commands.register(app)
 evaluation_commands.register(app)
 
 

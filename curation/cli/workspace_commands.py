@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from curation.benchmark import import_benchmark
-from curation.cli.context import JsonFlag, byte_progress, open_workspace
+from curation.cli.context import JsonFlag, byte_progress, open_workspace, progress_bar
 from curation.cli.output import emit, fail, failures_as_exit
 from curation.demo import DEMO_DIR, build_demo
 from curation.ingest import IngestOptions, ingest
@@ -94,8 +94,12 @@ def demo_command(
 ) -> None:
     """Build the demo workspace from the project's demo corpus, queries and judgments."""
     ws = open_workspace(ctx)
-    with failures_as_exit(as_json, InputError, LockTimeout), byte_progress("demo") as progress:
-        result = build_demo(ws, demo_dir, progress)
+    with (
+        failures_as_exit(as_json, InputError, LockTimeout),
+        byte_progress("demo") as progress,
+        progress_bar("embed minilm", unit="doc") as embed_progress,
+    ):
+        result = build_demo(ws, demo_dir, progress, embed_progress)
     emit(result, as_json=as_json, title="demo")
 
 

@@ -1,0 +1,36 @@
+"""Which torch device encodes: the fastest one present unless the user names one."""
+
+from __future__ import annotations
+
+import torch
+
+
+class DeviceUnavailable(RuntimeError):
+    """The device asked for does not exist on this machine."""
+
+
+def detect_device() -> str:
+    """cuda, then mps, then cpu."""
+    if torch.cuda.is_available():
+        return "cuda"
+    if torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def pick_device(requested: str | None = None) -> str:
+    """`requested` ("cuda", "cuda:1", "mps", "cpu"; None or "auto" for the fastest present), checked."""
+    if not requested or requested == "auto":
+        return detect_device()
+    kind, _, index = requested.partition(":")
+    if kind == "cpu":
+        return "cpu"
+    if kind == "cuda" and torch.cuda.is_available():
+        if not index or (index.isdigit() and int(index) < torch.cuda.device_count()):
+            return requested
+    elif kind == "mps" and torch.backends.mps.is_available():
+        return "mps"
+    raise DeviceUnavailable(
+        f"device {requested!r} is not available here (found: {detect_device()}); "
+        "use --device auto or --device cpu, or set [embedding] device in workbench.toml"
+    )

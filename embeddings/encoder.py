@@ -1,0 +1,122 @@
+"""Encoding with sentence-transformers: one model per process, on the best device, in fitted batches."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import torch
+from pydantic import BaseModel, Field
+from sentence_transformers import SentenceTransformer
+from transformers.utils import logging as transformers_logging
+
+from embeddings.chunking import Chunker
+from embeddings.registry import RetrieverSpec, RetrieverUnavailable
+
+CPU_BATCH_SIZE = 32
+SPECIAL_TOKENS = 2  # [CLS]/[SEP] or <s>/</s> added around every passage
+
+
+class EmbeddingSettings(BaseModel):
+    """How the embed job runs (the CLI's --device and --batch-size override these)."""
+
+    device: str = Field("auto", description="cuda, cuda:N, mps, cpu, or auto (cuda, then mps, then cpu)")
+    batch_size: int | None = Field(None, gt=0, description="passages per forward pass; fitted to the device if unset")
+    docs_per_write: int = Field(256, gt=0, description="documents per LanceDB write; a crash redoes at most one")
+
+
+_models: dict[tuple[str, str, int | None, bool], SentenceTransformer] = {}
+_models_lock = threading.Lock()
+
+
+def load_model(
+    location: str, device: str, *, max_seq_length: int | None = None, trust_remote_code: bool = False
+) -> SentenceTransformer:
+    """The model at `location` on `device`, loaded once per process (float16 on CUDA).
+
+    `max_seq_length` can only lower the model's own limit: its position embeddings set the ceiling.
+    """
+    key = (location, device, max_seq_length, trust_remote_code)
+    with _models_lock:
+        if key not in _models:
+            transformers_logging.disable_progress_bar()  # a weight-loading bar per load is noise here
+            try:
+                model = SentenceTransformer(
+                    location, device=device, trust_remote_code=trust_remote_code, local_files_only=True
+                )
+            except (OSError, ValueError) as exc:
+                raise RetrieverUnavailable(
+                    f"could not load a sentence-transformers model from {location}: {exc}"
+                ) from None
+            if device.startswith("cuda"):
+                model.half()
+            if max_seq_length and (not model.max_seq_length or max_seq_length < model.max_seq_length):
+                model.max_seq_length = max_seq_length
+            _models[key] = model
+        return _models[key]
+
+
+def fit_batch_size(model: SentenceTransformer, device: str, max_tokens: int) -> int:
+    """A batch size that fills about half of the free GPU memory; a fixed size on CPU and MPS."""
+    if not device.startswith("cuda"):
+        return CPU_BATCH_SIZE
+    free, _ = torch.cuda.mem_get_info(torch.device(device))
+    config = getattr(model.transformers_model, "config", None)
+    hidden = getattr(config, "hidden_size", 1024)
+    heads = getattr(config, "num_attention_heads", 16)
+    # float16 activations of one layer (about 8 x hidden per token) plus its attention matrices
+    per_sequence = 2 * (max_tokens * hidden * 8 + heads * max_tokens * max_tokens * 2)
+    return int(max(8, min(1024, free * 0.5 // per_sequence)))
+
+
+class Encoder:
+    """A retriever's model with its prompts, passage length and batch size."""
+
+    def __init__(self, spec: RetrieverSpec, model: SentenceTransformer, device: str, batch_size: int | None) -> None:
+        self.spec = spec
+        self.model = model
+        self.device = device
+        self.max_tokens = model.max_seq_length or 512
+        self.batch_size = batch_size or fit_batch_size(model, device, self.max_tokens)
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_embedding_dimension() or 0)
+
+    def chunker(self) -> Chunker:
+        """Passages that fit the model together with the document prompt."""
+        prompt_tokens = len(self.model.tokenizer(self.spec.document_prompt, add_special_tokens=False)["input_ids"])
+        size = min(self.spec.chunk_tokens, self.max_tokens - SPECIAL_TOKENS - prompt_tokens)
+        return Chunker(size, self.spec.chunk_overlap, self.model.tokenizer)
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, self.spec.document_prompt)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, self.spec.query_prompt)
+
+    def _encode(self, texts: list[str], prompt: str) -> np.ndarray:
+        """float32 vectors; halves the batch size and retries when the device runs out of memory."""
+        while True:
+            try:
+                vectors = self.model.encode(
+                    texts,
+                    prompt=prompt or None,
+                    batch_size=self.batch_size,
+                    normalize_embeddings=self.spec.normalize,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+                return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+            except (torch.OutOfMemoryError, RuntimeError) as exc:
+                if self.batch_size == 1 or "out of memory" not in str(exc).lower():
+                    raise
+                self.batch_size //= 2
+                if self.device.startswith("cuda"):
+                    torch.cuda.empty_cache()
+
+
+def load_encoder(spec: RetrieverSpec, location: str, *, device: str, batch_size: int | None = None) -> Encoder:
+    """An Encoder for a dense retriever whose weights are at `location` (see registry.model_location)."""
+    model = load_model(location, device, max_seq_length=spec.max_seq_length, trust_remote_code=spec.trust_remote_code)
+    return Encoder(spec, model, device, batch_size)

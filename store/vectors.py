@@ -1,0 +1,245 @@
+"""LanceDB: one table of passages per retriever under the workspace's `vectors/` folder.
+
+A row is one passage of one document: doc_id, passage index, passage text, the content_hash it was
+made from (staleness is derived by comparing it with the document's), the filter columns, and the
+vector (float32, float16, or packed sign bits for binary retrievers; no vector for bm25). A table's
+schema metadata records the retriever fingerprint it was built under, so vectors made with other
+settings are never mixed with new ones.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import lancedb
+import numpy as np
+import pyarrow as pa
+from lancedb.index import FTS, Bitmap, BTree, HnswSq, IvfFlat, IvfPq, IvfSq
+from pydantic import BaseModel, Field
+
+FILTER_COLUMNS = ("division", "document_type", "collection")
+Metric = Literal["cosine", "hamming"]
+_FINGERPRINT = b"sde_workbench.fingerprint"
+_ANN = {"IVF_SQ": IvfSq, "IVF_PQ": IvfPq, "IVF_HNSW_SQ": HnswSq}
+
+
+class VectorSettings(BaseModel):
+    """Indexes and search parameters of the vector tables."""
+
+    ann_min_rows: int = Field(20_000, gt=0, description="passages from which an ANN index is built; exact below")
+    ann_index: Literal["IVF_SQ", "IVF_PQ", "IVF_HNSW_SQ"] = Field("IVF_SQ", description="ANN index for float vectors")
+    nprobes: int = Field(20, gt=0, description="IVF partitions searched per query")
+    refine_factor: int = Field(5, ge=1, description="candidates re-ranked with exact distances, times k")
+    prefilter_max_ids: int = Field(5_000, gt=0, description="restrictions up to this many documents are prefilters")
+    binary_rescore: int = Field(4, ge=0, description="binary search re-scores this many times k hits (0: off)")
+
+
+@functools.cache
+def _connect(vectors_dir: str) -> lancedb.DBConnection:
+    # Strong consistency: every read sees the latest commit of a concurrent embed job.
+    return lancedb.connect(vectors_dir, read_consistency_interval=timedelta(0))
+
+
+def _open(vectors_dir: Path, name: str) -> Any:
+    return _connect(str(vectors_dir)).open_table(name)
+
+
+def exists(vectors_dir: Path, name: str) -> bool:
+    return name in _connect(str(vectors_dir)).list_tables().tables
+
+
+def _open_if_any(vectors_dir: Path, name: str) -> Any | None:
+    """The table, or None when there is none yet (or another process is still creating it)."""
+    if not exists(vectors_dir, name):
+        return None
+    try:
+        return _open(vectors_dir, name)
+    except ValueError:  # listed, but its first commit is not written yet
+        return None
+
+
+def fingerprint(vectors_dir: Path, name: str) -> str | None:
+    """The retriever fingerprint a table was built under, None when there is no table."""
+    table = _open_if_any(vectors_dir, name)
+    if table is None:
+        return None
+    metadata = table.schema.metadata or {}
+    return metadata.get(_FINGERPRINT, b"").decode() or None
+
+
+def drop(vectors_dir: Path, name: str) -> None:
+    if exists(vectors_dir, name):
+        _connect(str(vectors_dir)).drop_table(name)
+
+
+def present_documents(vectors_dir: Path, name: str) -> pa.Table:
+    """doc_id, content_hash and filter columns of every document with vectors (one row each)."""
+    columns = ["doc_id", "content_hash", *FILTER_COLUMNS]
+    table = _open_if_any(vectors_dir, name)
+    if table is None:
+        return pa.table({c: pa.array([], pa.string()) for c in columns})
+    return table.search().where("passage = 0").select(columns).to_arrow()
+
+
+def passage_count(vectors_dir: Path, name: str) -> int:
+    table = _open_if_any(vectors_dir, name)
+    return table.count_rows() if table is not None else 0
+
+
+def storage_bytes(vectors_dir: Path, name: str) -> int:
+    """Bytes the table's current version occupies on disk."""
+    table = _open_if_any(vectors_dir, name)
+    return int(table.stats()["total_bytes"]) if table is not None else 0
+
+
+def passages_table(columns: dict[str, Sequence[Any]], vectors: np.ndarray | None) -> pa.Table:
+    """Rows for `write_documents`: the passage columns plus a fixed-size-list vector column."""
+    table = pa.table(
+        {
+            "doc_id": pa.array(columns["doc_id"], pa.string()),
+            "passage": pa.array(columns["passage"], pa.int32()),
+            "text": pa.array(columns["text"], pa.string()),
+            "content_hash": pa.array(columns["content_hash"], pa.string()),
+            **{c: pa.array(columns[c], pa.string()) for c in FILTER_COLUMNS},
+        }
+    )
+    if vectors is None:
+        return table
+    flat = pa.array(np.ascontiguousarray(vectors).ravel())
+    return table.append_column("vector", pa.FixedSizeListArray.from_arrays(flat, vectors.shape[1]))
+
+
+def write_documents(
+    vectors_dir: Path, name: str, rows: pa.Table, *, replace: Iterable[str], table_fingerprint: str
+) -> None:
+    """Add the passages of some documents, first deleting the old passages of those in `replace`.
+
+    Each step is one LanceDB commit. A crash between them leaves those documents without vectors
+    (the next embed redoes them), never with two sets. The caller holds the retriever's embed lock.
+    """
+    table = _open_if_any(vectors_dir, name)
+    if table is None:  # "overwrite" also clears what a process killed while creating the table left
+        metadata = {**(rows.schema.metadata or {}), _FINGERPRINT: table_fingerprint.encode()}
+        _connect(str(vectors_dir)).create_table(name, rows.replace_schema_metadata(metadata), mode="overwrite")
+        return
+    stale = list(replace)
+    if stale:
+        table.delete(in_list("doc_id", stale))
+    table.add(rows)
+
+
+def retag_documents(vectors_dir: Path, name: str, changes: Iterable[dict[str, Any]]) -> int:
+    """Copy changed division / document type / collection values onto stored passages.
+
+    These columns serve filtered search, so they follow the documents even when the text (and so the
+    vectors) did not change. `changes` holds doc_id plus the three columns; rows sharing values are
+    updated together.
+    """
+    groups: dict[tuple[Any, ...], list[str]] = {}
+    for change in changes:
+        groups.setdefault(tuple(change[c] for c in FILTER_COLUMNS), []).append(change["doc_id"])
+    if not groups:
+        return 0
+    table = _open(vectors_dir, name)
+    for values, doc_ids in groups.items():
+        table.update(where=in_list("doc_id", doc_ids), values=dict(zip(FILTER_COLUMNS, values, strict=True)))
+    return sum(len(ids) for ids in groups.values())
+
+
+def build_indexes(vectors_dir: Path, name: str, settings: VectorSettings, *, metric: Metric | None) -> None:
+    """Compact the batches an embed job wrote and bring every index up to date.
+
+    Scalar indexes serve doc_id lookups and filters; the full-text index serves bm25, fts and hybrid
+    search; an ANN index is built once the table reaches `ann_min_rows` passages (exact search below
+    that is fast enough) and rebuilt when the table has more than doubled since it was trained.
+    """
+    table = _open_if_any(vectors_dir, name)
+    if table is None:
+        return
+    table.optimize(cleanup_older_than=timedelta(hours=1))
+    indexed = {tuple(index.columns): index for index in table.list_indices()}
+    configs: dict[str, Any] = {"doc_id": BTree(), "text": FTS(), **dict.fromkeys(FILTER_COLUMNS, Bitmap())}
+    for column, config in configs.items():
+        if (column,) not in indexed:
+            table.create_index(column, config=config)
+    rows = table.count_rows()
+    if metric is None or rows < settings.ann_min_rows:
+        return
+    vector_index = indexed.get(("vector",))
+    if vector_index is None or (vector_index.num_indexed_rows or 0) * 2 < rows:
+        ann = _ANN[settings.ann_index]
+        config = IvfFlat(distance_type="hamming") if metric == "hamming" else ann(distance_type="cosine")
+        table.create_index("vector", config=config, replace=True)
+
+
+def nearest(
+    vectors_dir: Path,
+    name: str,
+    vector: np.ndarray,
+    *,
+    limit: int,
+    where: str | None,
+    metric: Metric,
+    settings: VectorSettings,
+    with_vectors: bool = False,
+) -> pa.Table:
+    """The `limit` passages closest to `vector` (column `_distance`, smallest first)."""
+    columns = ["doc_id", "passage", "text", "_distance", *(["vector"] if with_vectors else [])]
+    query = _open(vectors_dir, name).search(vector, vector_column_name="vector").distance_type(metric)
+    query = query.nprobes(settings.nprobes).refine_factor(settings.refine_factor)
+    if where:
+        query = query.where(where, prefilter=True)
+    return query.limit(limit).select(columns).to_arrow()
+
+
+def full_text(vectors_dir: Path, name: str, text: str, *, limit: int, where: str | None) -> pa.Table:
+    """The `limit` passages best matching `text` by BM25 (column `_score`, largest first)."""
+    query = _open(vectors_dir, name).search(text, query_type="fts", fts_columns="text")
+    if where:
+        query = query.where(where, prefilter=True)
+    return query.limit(limit).select(["doc_id", "passage", "text", "_score"]).to_arrow()
+
+
+def hybrid(
+    vectors_dir: Path,
+    name: str,
+    vector: np.ndarray,
+    text: str,
+    *,
+    limit: int,
+    where: str | None,
+    metric: Metric,
+    settings: VectorSettings,
+) -> pa.Table:
+    """Vector and BM25 results fused by reciprocal rank (column `_relevance_score`, largest first)."""
+    query = (
+        _open(vectors_dir, name)
+        .search(query_type="hybrid", vector_column_name="vector", fts_columns="text")
+        .vector(vector)
+        .text(text)
+        .distance_type(metric)
+        .nprobes(settings.nprobes)
+        .refine_factor(settings.refine_factor)
+    )
+    if where:
+        query = query.where(where, prefilter=True)
+    return query.limit(limit).select(["doc_id", "passage", "text"]).to_arrow()
+
+
+def scan_vectors(vectors_dir: Path, name: str, *, batch_rows: int = 65_536) -> Iterator[pa.RecordBatch]:
+    """Every passage's doc_id and vector, streamed in record batches."""
+    reader = _open(vectors_dir, name).search().select(["doc_id", "vector"]).to_batches(batch_rows)
+    yield from reader
+
+
+def quote(value: str) -> str:
+    """A string literal for a LanceDB filter."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def in_list(column: str, values: Iterable[str]) -> str:
+    return f"{column} IN ({', '.join(quote(v) for v in values)})"
