@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from curation.search import nearest_passages  # noqa: E402
 from store import vectors  # noqa: E402
-from store.vectors import VectorSettings  # noqa: E402
+from store.settings import VectorSettings  # noqa: E402
 
 WRITE_ROWS = 100_000
 

@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import BaseModel
@@ -18,12 +19,14 @@ from pydantic import BaseModel
 from curation.workspace import Workspace
 from embeddings.chunking import Chunker
 from embeddings.device import pick_device
-from embeddings.encoder import Encoder, load_encoder
 from embeddings.quantization import to_storage, unpack_signs
 from embeddings.registry import RetrieverSpec, availability, fingerprint, get_spec, model_location
 from store import documents as document_store
 from store import vectors
 from store.locks import LockTimeout, file_lock
+
+if TYPE_CHECKING:  # the encoder imports torch: loaded only when a model is
+    from embeddings.encoder import Encoder
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -72,6 +75,8 @@ def document_string(title: str, text: str) -> str:
 
 def open_encoder(ws: Workspace, retriever: str, *, device: str | None = None, batch_size: int | None = None) -> Encoder:
     """The encoder of a dense retriever (model loaded once per process), on the configured device."""
+    from embeddings.encoder import load_encoder
+
     spec = get_spec(ws.settings.retrievers, retriever)
     location = model_location(retriever, spec, ws.root)
     chosen = pick_device(device or ws.settings.embedding.device)

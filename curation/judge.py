@@ -22,7 +22,8 @@ from pydantic import BaseModel, Field, field_validator
 from pydantic_ai import Agent
 from pydantic_ai.models import Model
 
-from curation.llm import LLMSettings, PromptResult, build_model, output_spec, run_prompts
+from curation.llm import PromptResult, build_model, output_spec, run_prompts
+from curation.llm_settings import LLMSettings
 from curation.taxonomy import DIVISIONS, DOCUMENT_TYPES, normalize_division, normalize_document_type
 from curation.workspace import Workspace
 from store import documents as document_store

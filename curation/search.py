@@ -7,7 +7,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -16,14 +16,16 @@ from pydantic import BaseModel
 
 from curation.indexing import ProgressCallback, open_encoder, table_name
 from curation.workspace import Workspace
-from embeddings.encoder import Encoder
 from embeddings.quantization import hamming_similarity, rescore, to_storage
 from embeddings.registry import RetrieverSpec, fingerprint, get_spec
 from store import documents as document_store
 from store import queries as query_store
 from store import runs as run_store
 from store import vectors
-from store.vectors import VectorSettings
+from store.settings import VectorSettings
+
+if TYPE_CHECKING:
+    from embeddings.encoder import Encoder
 
 Mode = Literal["vector", "fts", "hybrid"]
 MODES: tuple[Mode, ...] = ("vector", "fts", "hybrid")

@@ -18,11 +18,11 @@ from pydantic_settings import (
 )
 
 from curation.evaluation_settings import EvaluationSettings, ExportSettings, FinetuneSettings
-from curation.llm import LLMSettings
+from curation.llm_settings import LLMSettings
 from curation.rules import RulesSettings
-from embeddings.encoder import EmbeddingSettings
 from embeddings.registry import DEFAULT_RETRIEVERS, RetrieverSpec, with_default_retrievers
-from store.vectors import VectorSettings
+from embeddings.settings import EmbeddingSettings
+from store.settings import StoreSettings, VectorSettings
 
 
 class IngestSettings(BaseModel):
@@ -31,13 +31,6 @@ class IngestSettings(BaseModel):
     max_text_bytes: int = Field(2_000_000, gt=0, description="longer texts are rejected, not truncated")
     batch_rows: int = Field(5_000, gt=0, description="rows staged per batch; bounds ingest memory")
     workers: int = Field(0, ge=0, description="processes parsing large JSONL inputs; 0 = one per CPU core")
-
-
-class StoreSettings(BaseModel):
-    """How long a process waits for another one holding the workspace."""
-
-    lock_timeout: float = Field(600.0, gt=0, description="seconds to wait for the workspace lock")
-    memory_limit: str = Field("1GB", description="DuckDB memory limit per process; larger work spills to disk")
 
 
 class WorkbenchSettings(BaseSettings):

@@ -1,8 +1,9 @@
-"""Which torch device encodes: the fastest one present unless the user names one."""
+"""Which torch device encodes: the fastest one present unless the user names one.
+
+torch is imported on first use, so commands and pages that never encode start quickly.
+"""
 
 from __future__ import annotations
-
-import torch
 
 
 class DeviceUnavailable(RuntimeError):
@@ -11,6 +12,8 @@ class DeviceUnavailable(RuntimeError):
 
 def detect_device() -> str:
     """cuda, then mps, then cpu."""
+    import torch
+
     if torch.cuda.is_available():
         return "cuda"
     if torch.backends.mps.is_available():
@@ -22,6 +25,8 @@ def pick_device(requested: str | None = None) -> str:
     """`requested` ("cuda", "cuda:1", "mps", "cpu"; None or "auto" for the fastest present), checked."""
     if not requested or requested == "auto":
         return detect_device()
+    import torch
+
     kind, _, index = requested.partition(":")
     if kind == "cpu":
         return "cpu"

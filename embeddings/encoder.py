@@ -6,7 +6,6 @@ import threading
 
 import numpy as np
 import torch
-from pydantic import BaseModel, Field
 from sentence_transformers import SentenceTransformer
 from transformers.utils import logging as transformers_logging
 
@@ -15,14 +14,6 @@ from embeddings.registry import RetrieverSpec, RetrieverUnavailable
 
 CPU_BATCH_SIZE = 32
 SPECIAL_TOKENS = 2  # [CLS]/[SEP] or <s>/</s> added around every passage
-
-
-class EmbeddingSettings(BaseModel):
-    """How the embed job runs (the CLI's --device and --batch-size override these)."""
-
-    device: str = Field("auto", description="cuda, cuda:N, mps, cpu, or auto (cuda, then mps, then cpu)")
-    batch_size: int | None = Field(None, gt=0, description="passages per forward pass; fitted to the device if unset")
-    docs_per_write: int = Field(256, gt=0, description="documents per LanceDB write; a crash redoes at most one")
 
 
 _models: dict[tuple[str, str, int | None, bool], SentenceTransformer] = {}

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from sentence_transformers.util.quantization import quantize_embeddings
 
 Precision = Literal["float32", "float16", "binary"]
 
@@ -18,6 +17,8 @@ Precision = Literal["float32", "float16", "binary"]
 def to_storage(vectors: np.ndarray, precision: Precision) -> np.ndarray:
     """Float vectors in the form a retriever stores them: float32, float16 or packed sign bits (uint8)."""
     if precision == "binary":
+        from sentence_transformers.util.quantization import quantize_embeddings  # torch: only when encoding
+
         return np.asarray(quantize_embeddings(vectors, precision="ubinary"), dtype=np.uint8)
     return vectors.astype(np.float16 if precision == "float16" else np.float32, copy=False)
 

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from curation.judge import judge_documents
-from curation.llm import PROVIDERS, LLMError
+from curation.llm_settings import PROVIDERS, LLMError
 from curation.review import accept_verdicts, decide, review_suggestions
 from curation.rules import run_rules
 from pages.common import curator, workspace

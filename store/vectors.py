@@ -13,33 +13,26 @@ import functools
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import lancedb
 import numpy as np
 import pyarrow as pa
-from lancedb.index import FTS, Bitmap, BTree, HnswSq, IvfFlat, IvfPq, IvfSq
-from pydantic import BaseModel, Field
+
+from store.settings import VectorSettings
+
+if TYPE_CHECKING:
+    import lancedb
 
 FILTER_COLUMNS = ("division", "document_type", "collection")
 Metric = Literal["cosine", "hamming"]
 _FINGERPRINT = b"sde_workbench.fingerprint"
-_ANN = {"IVF_SQ": IvfSq, "IVF_PQ": IvfPq, "IVF_HNSW_SQ": HnswSq}
-
-
-class VectorSettings(BaseModel):
-    """Indexes and search parameters of the vector tables."""
-
-    ann_min_rows: int = Field(20_000, gt=0, description="passages from which an ANN index is built; exact below")
-    ann_index: Literal["IVF_SQ", "IVF_PQ", "IVF_HNSW_SQ"] = Field("IVF_SQ", description="ANN index for float vectors")
-    nprobes: int = Field(20, gt=0, description="IVF partitions searched per query")
-    refine_factor: int = Field(5, ge=1, description="candidates re-ranked with exact distances, times k")
-    prefilter_max_ids: int = Field(5_000, gt=0, description="restrictions up to this many documents are prefilters")
-    binary_rescore: int = Field(4, ge=0, description="binary search re-scores this many times k hits (0: off)")
 
 
 @functools.cache
 def _connect(vectors_dir: str) -> lancedb.DBConnection:
+    """One connection per folder and process; lancedb is imported here, on first use, to keep start-up fast."""
+    import lancedb
+
     # Strong consistency: every read sees the latest commit of a concurrent embed job.
     return lancedb.connect(vectors_dir, read_consistency_interval=timedelta(0))
 
@@ -162,6 +155,8 @@ def build_indexes(vectors_dir: Path, name: str, settings: VectorSettings, *, met
         return
     table.optimize(cleanup_older_than=timedelta(hours=1))
     indexed = {tuple(index.columns): index for index in table.list_indices()}
+    from lancedb.index import FTS, Bitmap, BTree, HnswSq, IvfFlat, IvfPq, IvfSq
+
     configs: dict[str, Any] = {"doc_id": BTree(), "text": FTS(), **dict.fromkeys(FILTER_COLUMNS, Bitmap())}
     for column, config in configs.items():
         if (column,) not in indexed:
@@ -171,7 +166,7 @@ def build_indexes(vectors_dir: Path, name: str, settings: VectorSettings, *, met
         return
     vector_index = indexed.get(("vector",))
     if vector_index is None or (vector_index.num_indexed_rows or 0) * 2 < rows:
-        ann = _ANN[settings.ann_index]
+        ann = {"IVF_SQ": IvfSq, "IVF_PQ": IvfPq, "IVF_HNSW_SQ": HnswSq}[settings.ann_index]
         config = IvfFlat(distance_type="hamming") if metric == "hamming" else ann(distance_type="cosine")
         table.create_index("vector", config=config, replace=True)
 

@@ -14,7 +14,8 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.models.test import TestModel
 
 from curation.judge import TRIM_MARK, JudgeVerdict, judge_agent, judge_documents, trim_text
-from curation.llm import LLMError, LLMSettings, PromptResult, run_prompts
+from curation.llm import PromptResult, run_prompts
+from curation.llm_settings import LLMError, LLMSettings
 from curation.rules import run_rules
 from curation.workspace import Workspace
 from store import verdicts as verdict_store

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pydantic_ai.models.test import TestModel
 
 from curation.judge import judge_documents
-from curation.llm import LLMSettings
+from curation.llm_settings import LLMSettings
 from curation.rules import run_rules
 from curation.status import workspace_status
 from curation.workspace import Workspace

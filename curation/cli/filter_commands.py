@@ -8,8 +8,7 @@ import typer
 
 from curation.cli.context import JsonFlag, open_workspace, progress_bar
 from curation.cli.output import emit, emit_rows, err_console, fail, failures_as_exit
-from curation.judge import FilterResult, judge_documents
-from curation.llm import LLMError, build_model
+from curation.llm_settings import LLMError
 from curation.rules import run_rules
 from store import verdicts as verdict_store
 from store.locks import LockTimeout
@@ -36,6 +35,9 @@ def filter_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Judge documents: SDE rules (word count, URL path words, exclude patterns) or an LLM with SDE's rubric."""
+    from curation.judge import FilterResult, judge_documents  # pydantic-ai: loaded only to judge
+    from curation.llm import build_model
+
     ws = open_workspace(ctx)
     with failures_as_exit(as_json, LLMError, LockTimeout):
         if judge == "rules":
