@@ -29,7 +29,8 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from curation.indexing import document_string, embed, open_encoder, table_name  # noqa: E402
+from curation.documents import retrieval_text  # noqa: E402
+from curation.indexing import embed, open_encoder, table_name  # noqa: E402
 from curation.ingest import IngestOptions, ingest  # noqa: E402
 from curation.workspace import Workspace  # noqa: E402
 from store import documents as document_store  # noqa: E402
@@ -61,7 +62,7 @@ def main() -> None:
             )
         ]
         docs = document_store.get_documents(ws.db, doc_ids)
-        texts = [document_string(d["title"], d["text"]) for d in docs]
+        texts = [retrieval_text(d["title"], d["text"]) for d in docs]
         passages = [p for split in encoder.chunker().split(texts) for p in split]
         model, batch = encoder.model, encoder.batch_size
         print(

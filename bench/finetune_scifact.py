@@ -30,9 +30,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from curation.export import passage_text  # noqa: E402
-from curation.finetune import base_model_source  # noqa: E402
 from curation.qrels import load_qrels  # noqa: E402
 from curation.workspace import Workspace  # noqa: E402
+from embeddings.registry import model_location  # noqa: E402
 from store.queries import load_queries  # noqa: E402
 from store.runs import save_run  # noqa: E402
 
@@ -58,7 +58,7 @@ def exact_run(ws: Workspace, retriever: str, query_set: str, corpus: dict[str, s
 
     spec = ws.settings.retrievers[retriever]
     started = time.perf_counter()
-    model = SentenceTransformer(base_model_source(spec), device="cpu")
+    model = SentenceTransformer(model_location("minilm", spec), device="cpu")
     model.max_seq_length = spec.max_seq_length or model.max_seq_length
     ids = list(corpus)
     if retriever not in _documents:

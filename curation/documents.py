@@ -84,3 +84,8 @@ def content_hash(title: str, text: str) -> str:
     digest.update(b"\x00")
     digest.update(text.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
+
+
+def retrieval_text(title: str, text: str) -> str:
+    """What a retriever reads of a document, when embedding it and when training on it: title, then text."""
+    return f"{title}\n\n{text}" if title else text

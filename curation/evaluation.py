@@ -27,7 +27,7 @@ from ranx import compare
 
 from curation.evaluation_settings import StatTest
 from curation.qrels import load_qrels
-from curation.runs import latest_run, ranking
+from curation.runs import ensure_run, ranking
 from curation.taxonomy import normalize_division
 from store import documents as document_store
 from store import queries as query_store
@@ -40,6 +40,7 @@ BINARY_METRICS = frozenset({"mrr", "map", "recall", "precision", "hits", "hit_ra
 _METRIC = re.compile(r"^(?P<name>[a-z_-]+?)(@(?P<k>\d+))?(-l(?P<level>\d+))?$")
 NO_DIVISION = "(none)"
 ReportFormat = Literal["csv", "markdown", "latex"]
+_NOTHING_FOUND = "\x00nothing found"
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _SUPERSCRIPTS = dict(zip(_LETTERS, "ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖ۹ʳˢᵗᵘᵛʷˣʸᶻ", strict=True))
 _LATEX = {
@@ -153,12 +154,14 @@ def evaluate_runs(
         raise EvaluationError(
             f"no query of set {query_set!r} has a document graded {threshold} or more by {qrels.source!r}"
         )
-    runs = {r: latest_run(ws, r, query_set) for r in retrievers}
+    runs = {r: ensure_run(ws, r, query_set) for r in retrievers}
 
     ranx_qrels = RanxQrels.from_dict({q: qrels.grades[q] for q in relevant})
     ranx_runs = []
     for retriever, run_name in runs.items():
-        run = RanxRun.from_dict(ranking(ws, run_name), name=retriever)
+        # ranx cannot hold a run without any document; one that found nothing scores 0 on every query.
+        scores = ranking(ws, run_name) or {query: {_NOTHING_FOUND: 0.0} for query in relevant}
+        run = RanxRun.from_dict(scores, name=retriever)
         ranx_runs.append(run.make_comparable(ranx_qrels))
     names = {m: _ranx_name(m, threshold) for m in metrics}
     with warnings.catch_warnings():

@@ -33,8 +33,9 @@ import orjson
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from curation.documents import retrieval_text
 from curation.qrels import Qrels, load_qrels
-from curation.runs import latest_run, ranking
+from curation.runs import ensure_run, ranking
 from curation.splits import TRAIN, assign_splits, check_no_leak
 from store import documents as document_store
 from store import queries as query_store
@@ -167,7 +168,7 @@ def _write_pairs(
     }
     queries = [q for ids in members.values() for q in ids if positives.get(q)]
     if options.negatives_from:
-        result.runs = [latest_run(ws, options.negatives_from, options.query_set)]
+        result.runs = [ensure_run(ws, options.negatives_from, options.query_set)]
     pools = _negative_pools(ws, qrels, positives, threshold, queries, result.runs, result.seed)
     passages = _passages(ws, {d for q in queries for d in positives[q] + [n for n, _ in pools[q]]})
 
@@ -244,8 +245,8 @@ def _passages(ws: Workspace, doc_ids: set[str]) -> dict[str, str]:
 
 
 def passage_text(title: str, text: str, limit: int) -> str:
-    """A document as one training passage: its title on the first line, then its text, cut at `limit`."""
-    return (f"{title}\n{text}" if title else text)[:limit]
+    """A document as one training passage: what retrievers read of it (`retrieval_text`), cut at `limit`."""
+    return retrieval_text(title, text)[:limit]
 
 
 def _write_beir(
@@ -294,7 +295,7 @@ def _write_trec(
 ) -> None:
     """`qrels.txt` (query 0 doc grade) and `runs/<run>.txt` (query Q0 doc rank score run), as trec_eval reads them."""
     if options.runs:
-        runs = list(dict.fromkeys(latest_run(ws, r, options.query_set) for r in options.runs))
+        runs = list(dict.fromkeys(ensure_run(ws, r, options.query_set) for r in options.runs))
     else:
         runs = [r["name"] for r in run_store.list_runs(ws.db, options.query_set)]
     rankings = {run: ranking(ws, run) for run in runs}

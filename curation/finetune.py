@@ -11,7 +11,6 @@ is embedded, searched, compared and evaluated like any other retriever.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import re
 import shutil
 from collections.abc import Callable
@@ -32,7 +31,8 @@ from sentence_transformers.sentence_transformer.losses import MultipleNegativesR
 from transformers import PrinterCallback, TrainerCallback
 from transformers.trainer_utils import get_last_checkpoint
 
-from embeddings.registry import DEFAULT_RETRIEVERS, RetrieverSpec
+from embeddings.device import pick_device
+from embeddings.registry import DEFAULT_RETRIEVERS, RetrieverSpec, model_location
 
 if TYPE_CHECKING:
     from curation.workspace import Workspace
@@ -81,8 +81,8 @@ def finetune(ws: Workspace, options: FinetuneOptions, progress: ProgressCallback
     learning_rate = options.learning_rate or settings.learning_rate
     base_spec = _check_names(ws, options)
     dataset = load_pairs(options.pairs)
-    source = base_model_source(base_spec)
-    device = training_device()
+    source = model_location(options.base, base_spec, ws.root)
+    device = pick_device(ws.settings.embedding.device)
     model = _load_model(source, base_spec, device)
 
     models_dir = ws.root / "models"
@@ -187,24 +187,6 @@ def load_pairs(path: Path) -> Dataset:
     if len(loaded) == 0:
         raise FinetuneError(f"{path}: the train split is empty")
     return loaded.select_columns(columns)
-
-
-def base_model_source(spec: RetrieverSpec) -> str:
-    """Where the base's weights are: the folder of its package when installed, else its model id or path."""
-    if spec.package:
-        try:
-            return str(importlib.import_module(spec.package).MODEL_DIR)
-        except (ImportError, AttributeError):
-            pass
-    if not spec.model:
-        raise FinetuneError("the base retriever names no model")
-    return spec.model
-
-
-def training_device() -> str:
-    if torch.cuda.is_available():
-        return "cuda"
-    return "mps" if torch.backends.mps.is_available() else "cpu"
 
 
 def _cuda_bf16() -> bool:

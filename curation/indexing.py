@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import BaseModel
 
+from curation.documents import retrieval_text
 from curation.workspace import Workspace
 from embeddings.chunking import Chunker
 from embeddings.device import pick_device
@@ -66,11 +67,6 @@ class RetrieverCoverage(BaseModel):
 def table_name(retriever: str) -> str:
     """The LanceDB table of a retriever (names are kept to letters, digits, '-' and '_')."""
     return re.sub(r"[^A-Za-z0-9_-]", "_", retriever)
-
-
-def document_string(title: str, text: str) -> str:
-    """What a retriever reads of a document: its title, then its text."""
-    return f"{title}\n\n{text}" if title else text
 
 
 def open_encoder(ws: Workspace, retriever: str, *, device: str | None = None, batch_size: int | None = None) -> Encoder:
@@ -145,7 +141,7 @@ def _passage_rows(docs: list[dict[str, object]], chunker: Chunker) -> dict[str, 
     rows: dict[str, list[object]] = {
         key: [] for key in ("doc_id", "passage", "text", "content_hash", *vectors.FILTER_COLUMNS)
     }
-    texts = [document_string(str(doc["title"]), str(doc["text"])) for doc in docs]
+    texts = [retrieval_text(str(doc["title"]), str(doc["text"])) for doc in docs]
     for doc, passages in zip(docs, chunker.split(texts), strict=True):
         for index, passage in enumerate(passages):
             rows["passage"].append(index)

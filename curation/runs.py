@@ -11,19 +11,27 @@ if TYPE_CHECKING:
 
 
 class NoStoredRun(LookupError):
-    """A retriever has no stored run for a query set (the message says how to make one)."""
+    """A name is neither a stored run of a query set nor a retriever that could make one."""
 
 
-def latest_run(ws: Workspace, retriever: str, query_set: str) -> str:
-    """The newest stored run of `retriever` on `query_set`; a run's own name is accepted too."""
+def ensure_run(ws: Workspace, retriever: str, query_set: str, k: int = 100) -> str:
+    """The newest stored run of `retriever` on `query_set` (a run's own name is accepted too).
+
+    A registered retriever without one is run first (top `k`), so evaluation and export can always
+    be asked by retriever name; the run is stored and reused next time.
+    """
     runs = run_store.list_runs(ws.db, query_set)
     for run in runs:  # newest first
         if run["name"] == retriever or run["retriever"] == retriever:
             return str(run["name"])
-    raise NoStoredRun(
-        f"no stored run of {retriever!r} for query set {query_set!r}: "
-        f"run `sde-workbench run --retriever {retriever} --queries {query_set}` first"
-    )
+    if retriever not in ws.settings.retrievers:
+        known = ", ".join(sorted({str(r["name"]) for r in runs})) or "none"
+        raise NoStoredRun(
+            f"{retriever!r} is neither a retriever nor a stored run of query set {query_set!r} (runs: {known})"
+        )
+    from curation.search import make_run  # loads models: only when a run must be made
+
+    return make_run(ws, retriever, query_set, k=k).run
 
 
 def ranking(ws: Workspace, run_name: str) -> dict[str, dict[str, float]]:

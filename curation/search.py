@@ -16,8 +16,9 @@ from pydantic import BaseModel
 
 from curation.indexing import ProgressCallback, open_encoder, table_name
 from curation.workspace import Workspace
+from embeddings.device import DeviceUnavailable
 from embeddings.quantization import hamming_similarity, rescore, to_storage
-from embeddings.registry import RetrieverSpec, fingerprint, get_spec
+from embeddings.registry import RetrieverSpec, RetrieverUnavailable, UnknownRetriever, fingerprint, get_spec
 from store import documents as document_store
 from store import queries as query_store
 from store import runs as run_store
@@ -37,6 +38,10 @@ Ranked = list[tuple[str, float, str]]  # (doc_id, score, best passage), best fir
 
 class SearchError(ValueError):
     """A search that cannot run as asked (no vectors yet, bad filter, unknown query set)."""
+
+
+# What stops a search or a run for reasons the user can fix; commands and pages report these plainly.
+RETRIEVAL_ERRORS: tuple[type[Exception], ...] = (UnknownRetriever, RetrieverUnavailable, DeviceUnavailable, SearchError)
 
 
 class SearchHit(BaseModel):

@@ -15,6 +15,7 @@ from curation.evaluation import (
 from curation.evaluation_settings import DEFAULT_METRICS
 from curation.qrels import ALL_CURATORS, JudgmentsError, judgment_sources
 from curation.runs import NoStoredRun
+from curation.search import RETRIEVAL_ERRORS
 from pages.common import workspace
 from store.queries import list_query_sets
 from store.runs import list_runs
@@ -72,7 +73,7 @@ if st.button("Evaluate", type="primary", icon=":material/analytics:", disabled=n
         st.session_state["evaluation"] = evaluate_runs(
             ws, chosen, query_set, judgments=judgments, metrics=metrics, threshold=int(threshold), test=test
         )
-    except (EvaluationError, JudgmentsError, NoStoredRun) as exc:
+    except (EvaluationError, JudgmentsError, NoStoredRun, *RETRIEVAL_ERRORS) as exc:
         st.error(str(exc))
         st.stop()
 

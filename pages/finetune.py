@@ -4,7 +4,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from curation.finetune import FinetuneError, FinetuneOptions, finetune, training_device
+from curation.finetune import FinetuneError, FinetuneOptions, finetune
+from curation.search import RETRIEVAL_ERRORS
+from embeddings.device import pick_device
 from pages.common import run_with_progress, workspace
 
 OTHER = "Another folder..."
@@ -30,7 +32,7 @@ cols = st.columns(3)
 epochs = cols[0].number_input("Epochs", 1, 100, settings.epochs)
 batch_size = cols[1].number_input("Batch size", 2, 4096, settings.batch_size)
 overwrite = cols[2].checkbox("Replace a retriever of that name", help="Only fine-tuned retrievers can be replaced.")
-st.caption(f"Training runs on: {training_device()}")
+st.caption(f"Training runs on: {pick_device(ws.settings.embedding.device)}")
 
 if st.button("Fine-tune", type="primary", icon=":material/model_training:", disabled=not typed):
     options = FinetuneOptions(
@@ -42,7 +44,9 @@ if st.button("Fine-tune", type="primary", icon=":material/model_training:", disa
         overwrite=overwrite,
     )
     result = run_with_progress(
-        lambda progress: finetune(ws, options, progress), (FinetuneError,), "Fine-tuning: step {done} of {total}"
+        lambda progress: finetune(ws, options, progress),
+        (FinetuneError, *RETRIEVAL_ERRORS),
+        "Fine-tuning: step {done} of {total}",
     )
     st.session_state["finetune_result"] = result.model_dump()
 

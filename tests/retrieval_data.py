@@ -54,5 +54,5 @@ def add_retriever(ws: Workspace, name: str, model_dir: Path, **spec: Any) -> Non
 
 
 def passage_text(row: dict[str, Any]) -> str:
-    """What the retriever reads of a one-passage document (see curation.indexing.document_string)."""
+    """What the retriever reads of a one-passage document (see curation.documents.retrieval_text)."""
     return f"{row['title']}\n\n{row['text']}"

@@ -18,9 +18,11 @@ from curation.evaluation import (
     parse_metrics,
     report,
 )
+from curation.indexing import embed
 from curation.qrels import ALL_CURATORS, JudgmentsError, default_judgments, judgment_sources, load_qrels
 from curation.runs import NoStoredRun
 from curation.workspace import Workspace
+from store.runs import list_runs
 
 L = math.log2
 
@@ -156,8 +158,16 @@ def test_all_curators_average_and_leave_benchmarks_out(tiny: Workspace) -> None:
     assert result.queries == 2  # q2's only judgment says "not relevant"
 
 
+def test_a_retriever_without_a_stored_run_is_run_first(tiny: Workspace) -> None:
+    embed(tiny, "bm25")
+    assert "bm25:tiny" not in {r["name"] for r in list_runs(tiny.db, data.SET)}
+    result = evaluate_runs(tiny, ["A", "bm25"], data.SET)
+    assert set(result.metrics) == {"A", "bm25"}
+    assert "bm25:tiny" in {r["name"] for r in list_runs(tiny.db, data.SET)}
+
+
 def test_clear_errors(tiny: Workspace) -> None:
-    with pytest.raises(NoStoredRun, match="sde-workbench run --retriever C --queries tiny"):
+    with pytest.raises(NoStoredRun, match="'C' is neither a retriever nor a stored run"):
         evaluate_runs(tiny, ["A", "C"], data.SET)
     with pytest.raises(JudgmentsError, match="benchmark:tiny"):
         evaluate_runs(tiny, ["A"], data.SET, judgments="carol")

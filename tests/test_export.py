@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from curation.benchmark import benchmark_annotator, import_benchmark
+from curation.documents import retrieval_text
 from curation.export import ExportError, ExportOptions, export
 from curation.qrels import load_qrels
 from curation.runs import NoStoredRun
@@ -25,7 +26,7 @@ def tiny(ws: Workspace, tmp_path: Path) -> Workspace:
 
 
 def passage(doc: str) -> str:
-    return f"Title {doc}\nText of document {doc}."
+    return retrieval_text(f"Title {doc}", f"Text of document {doc}.")
 
 
 def test_pairs_take_negatives_judged_then_ranked_then_random(tiny: Workspace, tmp_path: Path) -> None:

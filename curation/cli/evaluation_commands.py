@@ -17,6 +17,7 @@ from curation.evaluation_settings import StatTest
 from curation.export import ExportError, ExportKind, ExportOptions, export
 from curation.qrels import JudgmentsError
 from curation.runs import NoStoredRun
+from curation.search import RETRIEVAL_ERRORS
 from curation.splits import LeakError, SplitError, parse_split
 from store.locks import LockTimeout
 
@@ -61,7 +62,7 @@ def eval_command(
     from curation.evaluation import EvaluationError, evaluate_runs, report
 
     ws = open_workspace(ctx)
-    with failures_as_exit(as_json, EvaluationError, JudgmentsError, NoStoredRun, LockTimeout):
+    with failures_as_exit(as_json, EvaluationError, JudgmentsError, NoStoredRun, *RETRIEVAL_ERRORS, LockTimeout):
         result = evaluate_runs(
             ws,
             _names(retrievers),
@@ -103,7 +104,9 @@ def export_command(
 ) -> None:
     """Export judgments as training pairs, a BEIR benchmark, or TREC qrels and runs."""
     ws = open_workspace(ctx)
-    with failures_as_exit(as_json, ExportError, SplitError, LeakError, JudgmentsError, NoStoredRun, LockTimeout):
+    with failures_as_exit(
+        as_json, ExportError, SplitError, LeakError, JudgmentsError, NoStoredRun, *RETRIEVAL_ERRORS, LockTimeout
+    ):
         options = ExportOptions(
             query_set=query_set,
             out=out,
@@ -142,6 +145,9 @@ def finetune_command(
         learning_rate=learning_rate,
         overwrite=overwrite,
     )
-    with failures_as_exit(as_json, FinetuneError, LockTimeout), progress_bar("fine-tune", unit="step") as progress:
+    with (
+        failures_as_exit(as_json, FinetuneError, *RETRIEVAL_ERRORS, LockTimeout),
+        progress_bar("fine-tune", unit="step") as progress,
+    ):
         result = finetune(ws, options, progress)
     emit(result, as_json=as_json, title="finetune")

@@ -10,13 +10,11 @@ from rich.text import Text
 from curation.cli.context import JsonFlag, open_workspace, progress_bar
 from curation.cli.output import console, emit, emit_rows, failures_as_exit
 from curation.indexing import EmbedBusy, coverage, embed
-from curation.search import Mode, SearchError, make_run, search
-from embeddings.device import DeviceUnavailable
-from embeddings.registry import RetrieverUnavailable, UnknownRetriever
+from curation.search import RETRIEVAL_ERRORS, Mode, make_run, search
 from store.locks import LockTimeout
 from store.verdicts import kept_doc_ids
 
-EXPECTED = (UnknownRetriever, RetrieverUnavailable, DeviceUnavailable, EmbedBusy, SearchError, LockTimeout)
+EXPECTED = (*RETRIEVAL_ERRORS, EmbedBusy, LockTimeout)
 RetrieverOption = Annotated[str, typer.Option("--retriever", "-r", help="Retriever name (see `retrievers`).")]
 
 
