@@ -5,7 +5,7 @@ End to end through the CLI, in a fresh workspace (the base retriever is the refe
   -> base run on scifact (hard negatives) -> export pairs --split --negatives-from minilm (same split)
   -> finetune minilm for one epoch -> base and fine-tuned runs on scifact-test -> eval (t-test and Fisher).
 
-Runs come from `sde-workbench run` by default. With `--exact`, they are made here instead, independently of the
+Runs come from `sde-workbench embed` + `sde-workbench run` (LanceDB, chunked passages) by default. With `--exact`, they are made here instead, independently of the
 workbench's index: bare `SentenceTransformer.encode`, exact cosine search with numpy, stored with
 `store.runs.save_run`; NDCG@10 is then also computed straight with ranx as a cross-check of `eval`.
 
@@ -58,7 +58,7 @@ def exact_run(ws: Workspace, retriever: str, query_set: str, corpus: dict[str, s
 
     spec = ws.settings.retrievers[retriever]
     started = time.perf_counter()
-    model = SentenceTransformer(model_location("minilm", spec), device="cpu")
+    model = SentenceTransformer(model_location(retriever, spec, ws.root), device="cpu")
     model.max_seq_length = spec.max_seq_length or model.max_seq_length
     ids = list(corpus)
     if retriever not in _documents:
@@ -101,6 +101,7 @@ def main() -> None:
     if args.exact:
         exact_run(ws, BASE, "scifact", corpus)
     else:
+        cli(root, f"embed {BASE}", "embed", "--retriever", BASE)
         cli(root, f"run {BASE} on scifact", "run", "--retriever", BASE, "--queries", "scifact")
     pairs = cli(root, "export pairs", "export", "pairs", "--set", "scifact", "--split", SPLIT, "--negatives-from", BASE)
     tuned = cli(
@@ -113,6 +114,8 @@ def main() -> None:
         if args.exact:
             direct[retriever] = exact_run(ws, retriever, HELD_OUT, corpus)
         else:
+            if retriever == TUNED:
+                cli(root, f"embed {TUNED}", "embed", "--retriever", TUNED)
             cli(root, f"run {retriever} on {HELD_OUT}", "run", "--retriever", retriever, "--queries", HELD_OUT)
     metrics = "ndcg@10,mrr@5,recall@100"
     student = cli(root, "eval", "eval", "--retrievers", f"{BASE},{TUNED}", "--queries", HELD_OUT, "--metrics", metrics)
