@@ -5,7 +5,8 @@ End to end through the CLI, in a fresh workspace (the base retriever is the refe
   -> base run on scifact (hard negatives) -> export pairs --split --negatives-from minilm (same split)
   -> finetune minilm for one epoch -> base and fine-tuned runs on scifact-test -> eval (t-test and Fisher).
 
-Runs come from `sde-workbench embed` + `sde-workbench run` (LanceDB, chunked passages) by default. With `--exact`, they are made here instead, independently of the
+Runs come from `sde-workbench embed` + `run` (LanceDB, chunked passages) by default. With `--exact`, they
+are made here instead, independently of the
 workbench's index: bare `SentenceTransformer.encode`, exact cosine search with numpy, stored with
 `store.runs.save_run`; NDCG@10 is then also computed straight with ranx as a cross-check of `eval`.
 
