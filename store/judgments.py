@@ -53,3 +53,114 @@ def current_grades(db: Database, query_set: str) -> pd.DataFrame:
             """,
             [query_set],
         ).df()
+
+
+def record_judgments(db: Database, rows: list[dict[str, Any]]) -> list[int]:
+    """Append judgments (kind grade / cant_tell / skip) made in a session; returns their ids, in order."""
+    with db.write() as con:
+        return [
+            int(
+                con.execute(
+                    """
+                    INSERT INTO judgments (query_set, query_id, doc_id, kind, grade, annotator, session_id, source)
+                    VALUES ($query_set, $query_id, $doc_id, $kind, $grade, $annotator, $session_id, $source)
+                    RETURNING judgment_id
+                    """,
+                    row,
+                ).fetchone()[0]
+            )
+            for row in rows
+        ]
+
+
+def undo_latest(db: Database, query_set: str, annotator: str, session_id: str | None) -> int | None:
+    """Undo the annotator's newest live judgment made in the app in this set; returns its id (None if none).
+
+    The undo is itself a row (`kind = 'undo'`, `undoes` = that id), so history keeps both; each further
+    undo reaches one judgment further back.
+    """
+    with db.write() as con:
+        row = con.execute(
+            """
+            SELECT j.judgment_id, j.query_id, j.doc_id FROM judgments j
+            WHERE j.query_set = ? AND j.annotator = ? AND j.kind <> 'undo'
+              AND j.session_id IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM judgments u WHERE u.undoes = j.judgment_id)
+            ORDER BY j.judgment_id DESC LIMIT 1
+            """,
+            [query_set, annotator],
+        ).fetchone()
+        if row is None:
+            return None
+        con.execute(
+            """
+            INSERT INTO judgments (query_set, query_id, doc_id, kind, annotator, session_id, undoes)
+            VALUES (?, ?, ?, 'undo', ?, ?, ?)
+            """,
+            [query_set, row[1], row[2], annotator, session_id, row[0]],
+        )
+    return int(row[0])
+
+
+def judgment_history(db: Database, query_set: str, query_id: str | None = None) -> pd.DataFrame:
+    """Every row of a set (or of one query), undo rows and undone rows included, oldest first."""
+    with db.read() as con:
+        return con.execute(
+            """
+            SELECT judgment_id, query_id, doc_id, kind, grade, annotator, session_id, source, undoes, created_at,
+                   EXISTS (SELECT 1 FROM judgments u WHERE u.undoes = j.judgment_id) AS undone
+            FROM judgments j WHERE query_set = $set AND ($query IS NULL OR query_id = $query)
+            ORDER BY judgment_id
+            """,
+            {"set": query_set, "query": query_id},
+        ).df()
+
+
+def current_for_queries(db: Database, query_set: str, query_ids: list[str]) -> pd.DataFrame:
+    """The judgments in force (every annotator, every kind) on the given queries of a set."""
+    with db.read() as con:
+        return con.execute(
+            """
+            SELECT query_id, doc_id, annotator, kind, grade, source, created_at FROM current_judgments
+            WHERE query_set = $set AND query_id IN (SELECT unnest($ids))
+            ORDER BY query_id, doc_id, annotator
+            """,
+            {"set": query_set, "ids": query_ids},
+        ).df()
+
+
+def annotator_has_sessions(db: Database, query_set: str, annotator: str) -> int:
+    """How many of an annotator's rows in a set were made in the app (imports have no session)."""
+    with db.read() as con:
+        row = con.execute(
+            "SELECT count(*) FROM judgments WHERE query_set = ? AND annotator = ? AND session_id IS NOT NULL",
+            [query_set, annotator],
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def session_summaries(db: Database, *, idle_seconds: float, session_id: str | None = None) -> pd.DataFrame:
+    """Per session and query set: annotator, pairs judged (in force now), actions, first and last action, and
+    the time spent judging (gaps between actions, each counted up to `idle_seconds`, so a break is not work)."""
+    with db.read() as con:
+        return con.execute(
+            """
+            WITH acts AS (
+                SELECT session_id, annotator, query_set, created_at,
+                       epoch(created_at - lag(created_at) OVER (
+                           PARTITION BY session_id, query_set ORDER BY judgment_id)) AS gap
+                FROM judgments WHERE session_id IS NOT NULL AND ($session IS NULL OR session_id = $session)
+            ),
+            live AS (
+                SELECT session_id, query_set, count(*) AS pairs FROM current_judgments
+                WHERE session_id IS NOT NULL GROUP BY ALL
+            )
+            SELECT a.session_id, a.annotator, a.query_set, coalesce(any_value(l.pairs), 0) AS pairs_judged,
+                   count(*) AS actions,
+                   min(a.created_at) AS started_at, max(a.created_at) AS last_at,
+                   coalesce(sum(least(a.gap, $idle)), 0) AS seconds
+            FROM acts a LEFT JOIN live l USING (session_id, query_set)
+            GROUP BY a.session_id, a.annotator, a.query_set ORDER BY last_at DESC
+            """,
+            {"session": session_id, "idle": idle_seconds},
+        ).df()
