@@ -73,11 +73,20 @@ def record(ws: Workspace, judgment: Judgment) -> int:
     return judgment_store.record_judgments(ws.db, [judgment.model_dump()])[0]
 
 
-def undo(ws: Workspace, query_set: str, annotator: str, session_id: str | None = None) -> int | None:
-    """Undo the annotator's latest live judgment made in the app on this set; returns the undone id or None."""
+class Undone(BaseModel):
+    """The judgment an undo took back."""
+
+    judgment_id: int
+    query_id: str
+    doc_id: str
+
+
+def undo(ws: Workspace, query_set: str, annotator: str, session_id: str | None = None) -> Undone | None:
+    """Undo the annotator's latest live judgment made in the app on this set (None when there is none)."""
     if not annotator.strip():
         raise CuratorRequired("enter your name as curator before judging")
-    return judgment_store.undo_latest(ws.db, query_set, annotator.strip(), session_id)
+    undone = judgment_store.undo_latest(ws.db, query_set, annotator.strip(), session_id)
+    return None if undone is None else Undone(**undone)
 
 
 class JudgingSetup(BaseModel):

@@ -73,8 +73,9 @@ def record_judgments(db: Database, rows: list[dict[str, Any]]) -> list[int]:
         ]
 
 
-def undo_latest(db: Database, query_set: str, annotator: str, session_id: str | None) -> int | None:
-    """Undo the annotator's newest live judgment made in the app in this set; returns its id (None if none).
+def undo_latest(db: Database, query_set: str, annotator: str, session_id: str | None) -> dict[str, Any] | None:
+    """Undo the annotator's newest live judgment made in the app in this set; returns the undone row's
+    judgment_id, query_id and doc_id (None when there is nothing to undo).
 
     The undo is itself a row (`kind = 'undo'`, `undoes` = that id), so history keeps both; each further
     undo reaches one judgment further back.
@@ -99,7 +100,7 @@ def undo_latest(db: Database, query_set: str, annotator: str, session_id: str | 
             """,
             [query_set, row[1], row[2], annotator, session_id, row[0]],
         )
-    return int(row[0])
+    return {"judgment_id": int(row[0]), "query_id": str(row[1]), "doc_id": str(row[2])}
 
 
 def judgment_history(db: Database, query_set: str, query_id: str | None = None) -> pd.DataFrame:
@@ -158,7 +159,7 @@ def session_summaries(db: Database, *, idle_seconds: float, session_id: str | No
             SELECT a.session_id, a.annotator, a.query_set, coalesce(any_value(l.pairs), 0) AS pairs_judged,
                    count(*) AS actions,
                    min(a.created_at) AS started_at, max(a.created_at) AS last_at,
-                   coalesce(sum(least(a.gap, $idle)), 0) AS seconds
+                   coalesce(sum(least(coalesce(a.gap, 0), $idle)), 0) AS seconds
             FROM acts a LEFT JOIN live l USING (session_id, query_set)
             GROUP BY a.session_id, a.annotator, a.query_set ORDER BY last_at DESC
             """,
