@@ -7,7 +7,6 @@ names the undone one, so nothing is ever lost and the annotator's latest live ro
 
 from __future__ import annotations
 
-import itertools
 import warnings
 from collections.abc import Callable
 from datetime import datetime
@@ -145,9 +144,11 @@ def build_queue(
     return Queue(setup=setup, order=disagreement_order(queries, a, b, p=p), a=a, b=b)
 
 
-def current_judgments(ws: Workspace, query_set: str, query_ids: list[str]) -> pd.DataFrame:
-    """The judgments in force on these queries: query_id, doc_id, annotator, kind, grade, source, created_at."""
-    return judgment_store.current_for_queries(ws.db, query_set, query_ids)
+def current_judgments(
+    ws: Workspace, query_set: str, *, query_id: str | None = None, annotator: str | None = None
+) -> pd.DataFrame:
+    """The judgments in force in a set (of one query, one annotator): query_id, doc_id, annotator, kind, grade."""
+    return judgment_store.current_for_query(ws.db, query_set, query_id=query_id, annotator=annotator)
 
 
 def label(kind: str, grade: float | None) -> str:
@@ -175,10 +176,10 @@ class SessionSummary(BaseModel):
     seconds: float = Field(description="time spent judging; pauses count up to [judging] idle_seconds")
 
 
-def sessions(ws: Workspace, session_id: str | None = None) -> list[SessionSummary]:
-    """Summaries of every judging session (or one), the most recent first."""
+def sessions(ws: Workspace, session_id: str | None = None, annotator: str | None = None) -> list[SessionSummary]:
+    """Summaries of every judging session (or one, or one annotator's), the most recent first."""
     idle = ws.settings.judging.idle_seconds
-    frame = judgment_store.session_summaries(ws.db, idle_seconds=idle, session_id=session_id)
+    frame = judgment_store.session_summaries(ws.db, idle_seconds=idle, session_id=session_id, annotator=annotator)
     return [SessionSummary(**row) for row in frame.to_dict("records")]
 
 
@@ -201,27 +202,29 @@ def agreement(ws: Workspace, query_set: str, *, weights: Weights = "quadratic") 
     """
     from sklearn.metrics import cohen_kappa_score
 
-    grades = judgment_store.current_grades(ws.db, query_set)
-    by_annotator = {
-        name: dict(zip(zip(part["query_id"], part["doc_id"], strict=True), part["grade"], strict=True))
-        for name, part in grades.groupby("annotator")
-    }
+    counts = judgment_store.grade_pairs(ws.db, query_set)
     result = []
-    for a, b in itertools.combinations(sorted(by_annotator), 2):
-        shared = sorted(by_annotator[a].keys() & by_annotator[b].keys())
-        if not shared:
-            continue
-        left = [int(by_annotator[a][pair]) for pair in shared]
-        right = [int(by_annotator[b][pair]) for pair in shared]
+    for (a, b), part in counts.groupby(["a", "b"], sort=True):
+        # One row per combination of grades, weighted by how many pairs got it: the same kappa as one row per pair.
+        left, right, n = part["grade_a"].astype(int), part["grade_b"].astype(int), part["pairs"].to_numpy()
 
-        def kappa(weighting: Weights | None, left: list[int] = left, right: list[int] = right) -> float | None:
+        def kappa(
+            weighting: Weights | None, left: pd.Series = left, right: pd.Series = right, n: object = n
+        ) -> float | None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # 0/0 when both used a single grade
-                value = float(cohen_kappa_score(left, right, labels=list(GRADES), weights=weighting))
+                value = float(cohen_kappa_score(left, right, labels=list(GRADES), weights=weighting, sample_weight=n))
             return None if pd.isna(value) else value
 
         result.append(
-            Agreement(a=a, b=b, pairs=len(shared), kappa=kappa(None), weighted_kappa=kappa(weights), weights=weights)
+            Agreement(
+                a=str(a),
+                b=str(b),
+                pairs=int(n.sum()),
+                kappa=kappa(None),
+                weighted_kappa=kappa(weights),
+                weights=weights,
+            )  # fmt: skip
         )
     return result
 

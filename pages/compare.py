@@ -94,7 +94,7 @@ m[1].metric(f"RBO (p={settings.rbo_p})", f"{rbo(ids_a, ids_b, settings.rbo_p):.2
 m[2].metric("In both lists", len(set(ids_a) & set(ids_b)))
 m[3].metric("In one list only", len(set(ids_a) ^ set(ids_b)))
 
-judged = current_judgments(ws, query_set, [query_id])
+judged = current_judgments(ws, query_set, query_id=query_id)
 inline = {
     doc_id: "; ".join(f"{r.annotator}: {label(r.kind, r.grade)}" for r in part.itertuples())
     for doc_id, part in judged.groupby("doc_id")

@@ -85,8 +85,7 @@ if rebuild or built is None or built.setup != setup:
     st.session_state.pop("judge_doc", None)
 queue = built
 order = queue.order
-judged = current_judgments(ws, query_set, [o.query_id for o in order])
-mine = judged[judged["annotator"] == who]
+mine = current_judgments(ws, query_set, annotator=who)
 done_by_query = mine.groupby("query_id")["doc_id"].agg(set).to_dict()
 
 # -- queue -------------------------------------------------------------------------------------------------------
@@ -100,9 +99,10 @@ with st.expander(f"Queue: {len(order)} queries, most disagreement first", icon="
                 "RBO": [o.rbo for o in order],
                 f"Jaccard@{k}": [o.jaccard for o in order],
                 "judged by you": [
-                    f"{len(done_by_query.get(o.query_id, set()) & {p.doc_id for p in queue.pool(o.query_id, who)})}"
-                    f"/{len(queue.pool(o.query_id, who))}"
-                    for o in order
+                    f"{len(done_by_query.get(query_id, set()) & pooled)}/{len(pooled)}"
+                    for query_id, pooled in (
+                        (o.query_id, {p.doc_id for p in queue.pool(o.query_id, who)}) for o in order
+                    )
                 ],
             }
         ),
@@ -227,7 +227,7 @@ if picked.selection.rows and ids[picked.selection.rows[0]] != doc_id:
 
 # -- session and agreement ---------------------------------------------------------------------------------------
 st.subheader("This session", anchor=False)
-summary = next(iter(s for s in sessions(ws, session_id) if s.query_set == query_set), None)
+summary = next(iter(s for s in sessions(ws, session_id, who) if s.query_set == query_set), None)
 s = st.columns(3)
 s[0].metric("Pairs judged", summary.pairs_judged if summary else 0)
 s[1].metric("Actions", summary.actions if summary else 0, help="judgments, changes and undos")

@@ -117,16 +117,41 @@ def judgment_history(db: Database, query_set: str, query_id: str | None = None) 
         ).df()
 
 
-def current_for_queries(db: Database, query_set: str, query_ids: list[str]) -> pd.DataFrame:
-    """The judgments in force (every annotator, every kind) on the given queries of a set."""
+def current_for_query(
+    db: Database, query_set: str, *, query_id: str | None = None, annotator: str | None = None
+) -> pd.DataFrame:
+    """The judgments in force (every kind) in a set, of one query and/or one annotator when given.
+
+    Filters on the view's partition columns, which DuckDB pushes below its window: milliseconds at 100k rows.
+    """
     with db.read() as con:
         return con.execute(
             """
             SELECT query_id, doc_id, annotator, kind, grade, source, created_at FROM current_judgments
-            WHERE query_set = $set AND query_id IN (SELECT unnest($ids))
+            WHERE query_set = $set AND ($query IS NULL OR query_id = $query) AND ($who IS NULL OR annotator = $who)
             ORDER BY query_id, doc_id, annotator
             """,
-            {"set": query_set, "ids": query_ids},
+            {"set": query_set, "query": query_id, "who": annotator},
+        ).df()
+
+
+def grade_pairs(db: Database, query_set: str) -> pd.DataFrame:
+    """How often each two annotators gave each two grades to one pair: a, b, grade_a, grade_b, pairs.
+
+    The confusion counts agreement measures need, counted in SQL instead of joining grades in Python.
+    """
+    with db.read() as con:
+        return con.execute(
+            """
+            WITH g AS (
+                SELECT query_id, doc_id, annotator, grade FROM current_judgments
+                WHERE query_set = ? AND kind = 'grade' AND grade IS NOT NULL
+            )
+            SELECT x.annotator AS a, y.annotator AS b, x.grade AS grade_a, y.grade AS grade_b, count(*) AS pairs
+            FROM g x JOIN g y ON x.query_id = y.query_id AND x.doc_id = y.doc_id AND x.annotator < y.annotator
+            GROUP BY ALL ORDER BY ALL
+            """,
+            [query_set],
         ).df()
 
 
@@ -140,7 +165,9 @@ def annotator_has_sessions(db: Database, query_set: str, annotator: str) -> int:
     return int(row[0]) if row else 0
 
 
-def session_summaries(db: Database, *, idle_seconds: float, session_id: str | None = None) -> pd.DataFrame:
+def session_summaries(
+    db: Database, *, idle_seconds: float, session_id: str | None = None, annotator: str | None = None
+) -> pd.DataFrame:
     """Per session and query set: annotator, pairs judged (in force now), actions, first and last action, and
     the time spent judging (gaps between actions, each counted up to `idle_seconds`, so a break is not work)."""
     with db.read() as con:
@@ -151,10 +178,11 @@ def session_summaries(db: Database, *, idle_seconds: float, session_id: str | No
                        epoch(created_at - lag(created_at) OVER (
                            PARTITION BY session_id, query_set ORDER BY judgment_id)) AS gap
                 FROM judgments WHERE session_id IS NOT NULL AND ($session IS NULL OR session_id = $session)
+                    AND ($who IS NULL OR annotator = $who)
             ),
             live AS (
                 SELECT session_id, query_set, count(*) AS pairs FROM current_judgments
-                WHERE session_id IS NOT NULL GROUP BY ALL
+                WHERE session_id IS NOT NULL AND ($who IS NULL OR annotator = $who) GROUP BY ALL
             )
             SELECT a.session_id, a.annotator, a.query_set, coalesce(any_value(l.pairs), 0) AS pairs_judged,
                    count(*) AS actions,
@@ -163,5 +191,5 @@ def session_summaries(db: Database, *, idle_seconds: float, session_id: str | No
             FROM acts a LEFT JOIN live l USING (session_id, query_set)
             GROUP BY a.session_id, a.annotator, a.query_set ORDER BY last_at DESC
             """,
-            {"session": session_id, "idle": idle_seconds},
+            {"session": session_id, "idle": idle_seconds, "who": annotator},
         ).df()

@@ -12,7 +12,7 @@ from curation.comparison import RankingSource, jaccard, rankings, rbo
 from curation.demo import build_demo
 from curation.judgments import Judgment, record
 from curation.workspace import WORKSPACE_ENV, Workspace
-from store.judgments import current_for_queries, judgment_history
+from store.judgments import current_for_query, judgment_history
 from tests.judged_data import add_documents, add_queries, store_run
 
 PAGES = Path(__file__).resolve().parents[1] / "pages"
@@ -90,7 +90,7 @@ def test_a_judgment_is_stored_and_undo_removes_it_from_the_current_view_only(run
     first_title = at.text[1].value  # the query's text, then the first document's title
     at.button(key="judge_grade_2").click().run()
     assert not at.exception
-    stored = current_for_queries(runs_ws.db, SET, ["apart"])
+    stored = current_for_query(runs_ws.db, SET, query_id="apart")
     assert len(stored) == 1
     row = stored.iloc[0]
     assert (row.annotator, row.kind, row.grade) == ("ana", "grade", 2)
@@ -103,7 +103,7 @@ def test_a_judgment_is_stored_and_undo_removes_it_from_the_current_view_only(run
     at.button(key="judge_undo").click().run()
     at.button(key="judge_undo").click().run()
     assert not at.exception
-    assert current_for_queries(runs_ws.db, SET, ["apart"]).empty
+    assert current_for_query(runs_ws.db, SET, query_id="apart").empty
     history = judgment_history(runs_ws.db, SET, "apart")
     assert history["kind"].tolist() == ["grade", "skip", "undo", "undo"]
     assert history["undone"].tolist() == [True, True, False, False]
