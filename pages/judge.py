@@ -31,6 +31,8 @@ from pages.common import curator, run_with_progress, workspace
 from store.documents import counts_by, get_documents
 from store.queries import list_query_sets
 
+AGREEMENT_TTL = 30
+
 ws = workspace()
 settings = ws.settings.judging
 st.title("Judge")
@@ -238,12 +240,21 @@ with st.expander("All sessions"):
 
 st.subheader("Agreement between annotators", anchor=False)
 weights = st.radio("Weighted kappa", ["quadratic", "linear"], horizontal=True, key="judge_weights")
-agreed = agreement(ws, query_set, weights=weights)
-if agreed:
-    st.dataframe(
-        pd.DataFrame([a.model_dump() for a in agreed]), hide_index=True, width="stretch", key="judge_agreement"
+
+
+@st.cache_data(ttl=AGREEMENT_TTL, show_spinner=False)
+def agreement_table(root: str, query_set: str, weights: str) -> pd.DataFrame:
+    """Kappa over every judgment of the set takes a while on large sets: not redone on every key press."""
+    return pd.DataFrame([a.model_dump() for a in agreement(ws, query_set, weights=weights)])  # type: ignore[arg-type]
+
+
+agreed = agreement_table(str(ws.root), query_set, weights)
+if not agreed.empty:
+    st.dataframe(agreed, hide_index=True, width="stretch")
+    st.caption(
+        "Cohen's kappa on pairs both annotators graded: 1 is full agreement, 0 what chance would give "
+        f"(refreshed every {AGREEMENT_TTL} s)."
     )
-    st.caption("Cohen's kappa on pairs both annotators graded: 1 is full agreement, 0 what chance would give.")
 else:
     st.caption("No pair of this set is graded by two annotators yet.")
 
