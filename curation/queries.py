@@ -166,19 +166,10 @@ def standalone_problem(text: str) -> str | None:
 
 
 def build_prompt(document: dict[str, Any], per_document: int, max_tokens: int) -> str:
-    """The user message for one document: how many queries, then where the page lives, its title and text."""
-    from curation.judge import trim_text
+    """How many queries to write, then the page as the relevancy judge sees it (url, title, trimmed text)."""
+    from curation.judge import build_prompt as page_prompt
 
-    return "\n".join(
-        [
-            f"Write {per_document} queries for this page.",
-            f"URL: {document.get('url') or '(none)'}",
-            f"Title: {document.get('title') or '(none)'}",
-            f"Division: {document.get('division') or '(unknown)'}",
-            "Page text:",
-            trim_text(document.get("text") or "", max_tokens),
-        ]
-    )
+    return f"Write {per_document} queries for this page.\n" + page_prompt(document, max_tokens)
 
 
 def query_agent(settings: LLMSettings) -> Agent[None, GeneratedQueries]:

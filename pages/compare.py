@@ -4,7 +4,6 @@ import pandas as pd
 import streamlit as st
 
 from curation.comparison import ComparedDoc, allowed_documents, jaccard, rankings, rbo, side_by_side
-from curation.comparison import ranking_sources as list_sources
 from curation.judgments import current_judgments, label
 from curation.loaders import InputError
 from curation.queries import add_query
@@ -12,9 +11,9 @@ from curation.review import CuratorRequired
 from curation.runs import NoStoredRun
 from curation.search import SearchError, make_run
 from embeddings.registry import RetrieverUnavailable, UnknownRetriever
-from pages.common import curator, run_with_progress, workspace
+from pages.common import curator, query_set_choice, ranking_choice, run_with_progress, workspace
 from store.documents import counts_by
-from store.queries import list_query_sets, load_queries
+from store.queries import load_queries
 
 EXPECTED = (SearchError, RetrieverUnavailable, UnknownRetriever, NoStoredRun)
 
@@ -26,22 +25,8 @@ st.caption(
     "with how many ranks each moved; overlap is Jaccard@k and rank-biased overlap (top ranks weigh most)."
 )
 
-sets = [s["name"] for s in list_query_sets(ws.db)]
-if not sets:
-    st.info("No query sets yet: `sde-workbench queries import FILE --set NAME`, or build the demo.")
-    st.stop()
-query_set = st.selectbox("Query set", sets, key="cmp_set")
-sources = {s.key: s for s in list_sources(ws, query_set)}
-if not sources:
-    st.info("Nothing to compare: embed a retriever (**Embed** page) or store a run (`sde-workbench run`).")
-    st.stop()
-keys = list(sources)
-left, right, depth = st.columns([2, 2, 1])
-a_key = left.selectbox(
-    "Left ranking", keys, index=0, key="cmp_a", help="RETRIEVER/MODE is searched live; run:NAME is stored"
-)
-b_key = right.selectbox("Right ranking", keys, index=min(1, len(keys) - 1), key="cmp_b")
-k = int(depth.number_input("Top k", 1, 100, settings.k, key="cmp_k"))
+query_set = query_set_choice("cmp_set")
+sources, a_key, b_key, k = ranking_choice(query_set, "cmp", ("Left ranking", "Right ranking"))
 f1, f2 = st.columns(2)
 kept_only = f1.toggle("Only documents the relevancy filter kept", key="cmp_kept")
 divisions = [d for d in counts_by(ws.db, "division") if d != "(none)"]

@@ -9,7 +9,6 @@ import uuid
 import pandas as pd
 import streamlit as st
 
-from curation.comparison import ranking_sources
 from curation.judgments import (
     GRADE_NAMES,
     JudgingError,
@@ -27,9 +26,8 @@ from curation.judgments import (
 from curation.runs import NoStoredRun
 from curation.search import SearchError
 from embeddings.registry import RetrieverUnavailable, UnknownRetriever
-from pages.common import curator, run_with_progress, workspace
+from pages.common import curator, query_set_choice, ranking_choice, run_with_progress, workspace
 from store.documents import counts_by, get_documents
-from store.queries import list_query_sets
 
 AGREEMENT_TTL = 30
 
@@ -43,23 +41,10 @@ if not who:
 session_id = st.session_state.setdefault("judge_session", uuid.uuid4().hex)
 st.session_state.setdefault("judge_actions", 0)
 
-sets = [s["name"] for s in list_query_sets(ws.db)]
-if not sets:
-    st.info("No query sets yet: `sde-workbench queries import FILE --set NAME`, or build the demo.")
-    st.stop()
-
 # -- setup -------------------------------------------------------------------------------------------------------
 with st.expander("Setup: the query set and the two rankings to pool", expanded="judge_queue" not in st.session_state):
-    query_set = st.selectbox("Query set", sets, key="judge_set")
-    sources = {s.key: s for s in ranking_sources(ws, query_set)}
-    if not sources:
-        st.info("Nothing to pool: embed a retriever (**Embed** page) or store a run (`sde-workbench run`).")
-        st.stop()
-    keys = list(sources)
-    c = st.columns([2, 2, 1])
-    a_key = c[0].selectbox("Ranking A", keys, index=0, key="judge_a")
-    b_key = c[1].selectbox("Ranking B", keys, index=min(1, len(keys) - 1), key="judge_b")
-    k = int(c[2].number_input("Top k of each", 1, 100, settings.k, key="judge_k"))
+    query_set = query_set_choice("judge_set")
+    sources, a_key, b_key, k = ranking_choice(query_set, "judge", ("Ranking A", "Ranking B"))
     d = st.columns(3)
     blind = d[0].toggle("Blind pooled mode", value=True, key="judge_blind", help="shuffled, retriever names hidden")
     kept_only = d[1].toggle("Only kept documents", key="judge_kept")
