@@ -192,7 +192,11 @@ def pick_documents(
         where = f" in {division}" if division else ""
         raise InputError(
             f"no {'kept ' if kept_only else ''}documents{where}"
-            + ("; run `sde-workbench filter --judge rules` first, or use every document" if kept_only else "")
+            + (
+                "; run `sde-workbench filter --judge rules` first, or sample every document (--all-documents)"
+                if kept_only
+                else ""
+            )
         )
     return picked
 

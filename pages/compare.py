@@ -5,8 +5,9 @@ import streamlit as st
 
 from curation.comparison import ComparedDoc, allowed_documents, jaccard, rankings, rbo, side_by_side
 from curation.judgments import current_judgments, label
+from curation.llm_settings import LLMError
 from curation.loaders import InputError
-from curation.queries import add_query
+from curation.queries import add_query, generate_queries, pick_documents
 from curation.review import CuratorRequired
 from curation.runs import NoStoredRun
 from curation.search import SearchError, make_run
@@ -44,6 +45,36 @@ with st.expander("Add a query to this set", icon=":material/add:"):
         else:
             st.session_state["cmp_query"] = load_queries(ws.db, query_set)["query_id"].tolist().index(new_id)
             st.rerun()
+with st.expander("Generate queries with the LLM for a sample of documents", icon=":material/smart_toy:"):
+    llm = ws.settings.llm
+    with st.form("cmp_generate"):
+        g = st.columns([2, 1, 1])
+        model = g[0].text_input("Model (PROVIDER:MODEL)", llm.model_id, key="cmp_gen_model")
+        docs = int(g[1].number_input("Documents", 1, 1000, 10, key="cmp_gen_docs"))
+        per_doc = int(g[2].number_input("Queries each", 1, 10, settings.queries_per_document, key="cmp_gen_per"))
+        base_url = st.text_input(
+            "Base URL", llm.base_url or "", key="cmp_gen_url", placeholder="http://127.0.0.1:8000/v1"
+        )
+        gen_kept = st.toggle("Only documents the relevancy filter kept", value=True, key="cmp_gen_kept")
+        generate = st.form_submit_button(f"Generate into {query_set!r}")
+    st.caption("The same as `sde-workbench queries generate`; keys come from environment variables only.")
+    if generate:
+        try:
+            chosen = llm.with_overrides(model.strip(), base_url.strip() or None)
+            doc_ids = pick_documents(ws, docs, division=None if division == "all" else division, kept_only=gen_kept)
+        except (LLMError, InputError) as exc:
+            st.error(str(exc))
+            st.stop()
+        made = run_with_progress(
+            lambda progress: generate_queries(ws, chosen, query_set, doc_ids, per_document=per_doc, progress=progress),
+            (LLMError,),
+            "Writing queries: {done}/{total} documents",
+        )
+        st.success(
+            f"{made.generated} queries from {made.documents - made.done_before - made.errors} documents "
+            f"({made.done_before} had queries already, {made.dropped} vague ones left out, {made.errors} failed)"
+        )
+        queries = load_queries(ws.db, query_set)
 if queries.empty:
     st.info(f"{query_set!r} has no queries yet.")
     st.stop()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from openai_stub import StubLLM
 from streamlit.testing.v1 import AppTest
 
 from curation.comparison import RankingSource, jaccard, rankings, rbo
@@ -13,6 +14,7 @@ from curation.demo import build_demo
 from curation.judgments import Judgment, record
 from curation.workspace import WORKSPACE_ENV, Workspace
 from store.judgments import current_for_query, judgment_history
+from store.queries import load_queries
 from tests.judged_data import add_documents, add_queries, store_run
 
 PAGES = Path(__file__).resolve().parents[1] / "pages"
@@ -173,3 +175,26 @@ def test_a_live_retriever_against_its_frozen_run_on_the_demo(demo_ws: Workspace)
     assert "Parker Solar Probe perihelion distance" in at.selectbox(key="cmp_query").options[position]
     assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 10  # the frozen run has no such query
     assert at.metric[0].value == "0.00"
+
+
+def test_compare_page_generates_queries_through_the_llm_settings(runs_ws: Workspace) -> None:
+    def answer(prompt: str) -> dict[str, object]:
+        title = next(line[7:] for line in prompt.splitlines() if line.startswith("Title: "))
+        return {"queries": [{"text": f"Where are {title} data files archived?", "kind": "data"}]}
+
+    server = StubLLM(verdict=answer)
+    try:
+        at = open_page("compare.py", "ana")
+        at.text_input(key="cmp_gen_model").set_value("openai-compatible:stub")
+        at.text_input(key="cmp_gen_url").set_value(server.url)
+        at.number_input(key="cmp_gen_docs").set_value(2)
+        at.toggle(key="cmp_gen_kept").set_value(False)
+        at.form_submit_button[0].click().run()
+        assert not at.exception
+        assert at.success[0].value.startswith("2 queries from 2 documents") and server.calls == 2
+        generated = load_queries(runs_ws.db, SET)
+        assert len(generated) == len(QUERIES) + 2
+        assert sum(text.endswith("data files archived?") for text in generated["text"]) == 2
+        assert len(at.selectbox(key="cmp_query").options) == len(QUERIES) + 2  # steppable at once
+    finally:
+        server.close()
