@@ -18,6 +18,10 @@ PAGES = {
     "Curation": [
         st.Page("pages/review.py", title="Filter & review", icon=":material/filter_alt:"),
     ],
+    "Judging": [
+        st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+        st.Page("pages/judge.py", title="Judge", icon=":material/grading:"),
+    ],
     "Evaluation": [
         st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
         st.Page("pages/finetune.py", title="Fine-tune", icon=":material/model_training:"),

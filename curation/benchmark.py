@@ -53,15 +53,8 @@ def import_benchmark(
     judgments = import_qrels(
         ws, sorted((folder / "qrels").glob("*.tsv")), name, benchmark_annotator(name), rejects=rejects
     )
-    rejects_file = docs.rejects_file
-    if rejects:
-        path = Path(docs.rejects_file) if docs.rejects_file else ws.rejects_dir / f"benchmark-{name}.csv"
-        with open(path, "a", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(Reject.model_fields))
-            if handle.tell() == 0:
-                writer.writeheader()
-            writer.writerows(r.model_dump() for r in rejects)
-        rejects_file = str(path)
+    path = Path(docs.rejects_file) if docs.rejects_file else ws.rejects_dir / f"benchmark-{name}.csv"
+    rejects_file = save_rejects(path, rejects) or docs.rejects_file
     return BenchmarkImport(
         documents=docs.inserted + docs.updated + docs.unchanged,
         queries=queries,
@@ -69,6 +62,18 @@ def import_benchmark(
         rejected=docs.rejected + len(rejects),
         rejects_file=rejects_file,
     )
+
+
+def save_rejects(path: Path, rejects: list[Reject]) -> str | None:
+    """Append rejected lines to a rejects CSV (header written once); returns its path, or None when none."""
+    if not rejects:
+        return None
+    with open(path, "a", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(Reject.model_fields))
+        if handle.tell() == 0:
+            writer.writeheader()
+        writer.writerows(r.model_dump() for r in rejects)
+    return str(path)
 
 
 def import_queries(ws: Workspace, path: Path, query_set: str, *, origin: str, rejects: list[Reject]) -> int:
@@ -125,7 +130,8 @@ def _read_queries(path: Path, rejects: list[Reject]) -> list[dict[str, object]]:
 
 
 def _read_qrels(path: Path, known_queries: set[str], rejects: list[Reject]) -> list[dict[str, object]]:
-    """Rows of a BEIR qrels TSV (header line optional, CRLF or LF line ends)."""
+    """Rows of a BEIR qrels TSV (header line optional, CRLF or LF line ends) or of TREC qrels
+    (`query 0 doc grade`, whitespace-separated), told apart line by line."""
     rows: list[dict[str, object]] = []
     source = f"qrels/{path.name}"
     with open(path, newline="", encoding="utf-8") as handle:
@@ -135,9 +141,15 @@ def _read_qrels(path: Path, known_queries: set[str], rejects: list[Reject]) -> l
                 continue
             if not line.strip():
                 continue
+            if len(fields) != 3 and len(line.split()) == 4:
+                fields = [line.split()[i] for i in (0, 2, 3)]  # TREC: query, iteration (unused), doc, grade
             if len(fields) != 3:
                 rejects.append(
-                    Reject(file=str(path), line=number, reason=f"expected 3 tab-separated fields, got {len(fields)}")
+                    Reject(
+                        file=str(path),
+                        line=number,
+                        reason=f"expected 3 tab-separated (BEIR) or 4 (TREC) fields, got {len(fields)}",
+                    )
                 )
                 continue
             query_id, doc_id, score = (f.strip() for f in fields)

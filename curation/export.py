@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from curation.workspace import Workspace
 
 ExportKind = Literal["pairs", "beir", "trec"]
+QrelsFormat = Literal["beir", "trec"]
 PAIR_COLUMNS = ("anchor", "positive", "negative")
 MANIFEST = "export.json"
 QRELS_HEADER = "query-id\tcorpus-id\tscore\n"
@@ -272,9 +273,7 @@ def _write_beir(
                 extra = orjson.loads(metadata[q]) if isinstance(metadata[q], str) else {}
                 handle.write(orjson.dumps({"_id": q, "text": texts[q], "metadata": extra}) + b"\n")
         name = split if len(folders) > 1 else "test"
-        lines = [f"{q}\t{d}\t{g}\n" for q in members[split] for d, g in sorted(qrels.grades.get(q, {}).items())]
-        (folder / "qrels" / f"{name}.tsv").write_text(QRELS_HEADER + "".join(lines), encoding="utf-8")
-        result.rows[split] = len(lines)
+        result.rows[split] = write_qrels(folder / "qrels" / f"{name}.tsv", members[split], qrels, "beir")
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -283,6 +282,53 @@ def _link_or_copy(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:
         shutil.copyfile(source, target)
+
+
+def write_qrels(path: Path, query_ids: list[str], qrels: Qrels, fmt: QrelsFormat) -> int:
+    """The grades of `query_ids` as BEIR TSV (`query-id corpus-id score`, header first) or TREC qrels
+    (`query 0 doc grade`); returns the number of judgments written."""
+    judged = [(q, d, g) for q in query_ids for d, g in sorted(qrels.grades.get(q, {}).items())]
+    if fmt == "beir":
+        text = QRELS_HEADER + "".join(f"{q}\t{d}\t{g}\n" for q, d, g in judged)
+    else:
+        text = "".join(f"{q} 0 {d} {g}\n" for q, d, g in judged)
+    path.write_text(text, encoding="utf-8")
+    return len(judged)
+
+
+class QrelsExport(BaseModel):
+    """What `judgments export` wrote."""
+
+    query_set: str
+    judgments: str
+    format: QrelsFormat
+    out: str
+    queries: int
+    rows: int
+
+
+def export_qrels(
+    ws: Workspace, query_set: str, out: Path, *, fmt: QrelsFormat | None = None, judgments: str | None = None
+) -> QrelsExport:
+    """Write a set's grades in force to one qrels file (format from `fmt`, else `.tsv` BEIR, other names TREC).
+
+    The file is replaced only once it is complete; `judgments` picks whose grades (see `curation.qrels`).
+    """
+    fmt = fmt or ("beir" if out.suffix.lower() == ".tsv" else "trec")
+    qrels = load_qrels(ws, query_set, judgments)
+    out = out.expanduser().resolve()
+    if out.is_dir():
+        raise ExportError(f"{out} is a folder; give a file name such as {out / 'qrels.tsv'}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.partial-{uuid.uuid4().hex[:8]}")
+    try:
+        rows = write_qrels(partial, sorted(qrels.grades), qrels, fmt)
+        partial.replace(out)
+    finally:
+        partial.unlink(missing_ok=True)
+    return QrelsExport(
+        query_set=query_set, judgments=qrels.source, format=fmt, out=str(out), queries=len(qrels.grades), rows=rows
+    )
 
 
 def _write_trec(
@@ -301,9 +347,7 @@ def _write_trec(
     rankings = {run: ranking(ws, run) for run in runs}
     for split, folder in folders.items():
         (folder / "runs").mkdir(parents=True)
-        judged = [(q, d, g) for q in members[split] for d, g in sorted(qrels.grades.get(q, {}).items())]
-        (folder / "qrels.txt").write_text("".join(f"{q} 0 {d} {g}\n" for q, d, g in judged), encoding="utf-8")
-        result.rows[split] = len(judged)
+        result.rows[split] = write_qrels(folder / "qrels.txt", members[split], qrels, "trec")
         for run, ranked in rankings.items():
             lines = [
                 f"{q} Q0 {d} {rank} {score:.6f} {_safe_name(run)}\n"

@@ -112,26 +112,36 @@ def make_run(
     (default `retriever:query_set`), replacing a run of that name."""
     if mode not in MODES:
         raise SearchError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
-    searcher = _Searcher.open(ws, retriever, mode)  # type: ignore[arg-type]
-    queries = query_store.load_queries(ws.db, query_set).to_dict("records")
-    if not queries:
+    queries = query_store.load_queries(ws.db, query_set)
+    if queries.empty:
         known = ", ".join(s["name"] for s in query_store.list_query_sets(ws.db)) or "none yet"
         raise SearchError(f"query set {query_set!r} has no queries (sets: {known})")
-    texts = [q["text"] for q in queries]
-    query_vectors = searcher.encode(texts) if searcher.encoder else [None] * len(texts)
-    rows: list[dict[str, object]] = []
-    for done, (query, vector) in enumerate(zip(queries, query_vectors, strict=True), start=1):
-        for rank, (doc_id, score, passage) in enumerate(searcher.ranked(query["text"], vector, k=k), start=1):
-            rows.append(
-                {"query_id": query["query_id"], "rank": rank, "doc_id": doc_id, "score": score, "passage": passage}
-            )
-        if progress:
-            progress(done, len(queries))
+    searcher = _Searcher.open(ws, retriever, mode)  # type: ignore[arg-type]
+    ranked = searcher.rank_all(dict(zip(queries["query_id"], queries["text"], strict=True)), k=k, progress=progress)
+    rows = [
+        {"query_id": query_id, "rank": rank, "doc_id": doc_id, "score": score, "passage": passage}
+        for query_id, hits in ranked.items()
+        for rank, (doc_id, score, passage) in enumerate(hits, start=1)
+    ]
     run = name or f"{retriever}:{query_set}"
     frame = pd.DataFrame(rows, columns=["query_id", "rank", "doc_id", "score", "passage"])
     meta = {"name": run, "retriever": retriever, "query_set": query_set, "mode": searcher.mode, "k": k}
     run_store.save_run(ws.db, meta, frame)
     return RunSummary(run=run, queries=len(queries), k=k)
+
+
+def rank_queries(
+    ws: Workspace,
+    retriever: str,
+    queries: dict[str, str],
+    *,
+    k: int,
+    mode: Mode = "vector",
+    restrict_to: Collection[str] | None = None,
+    progress: ProgressCallback | None = None,
+) -> dict[str, Ranked]:
+    """Top `k` (doc_id, score, passage) per query id of {query_id: text}, the queries encoded in one batch."""
+    return _Searcher.open(ws, retriever, mode).rank_all(queries, k=k, restrict_to=restrict_to, progress=progress)
 
 
 def filter_clause(**values: Collection[str]) -> str | None:
@@ -197,6 +207,25 @@ class _Searcher:
     def encode(self, texts: list[str]) -> np.ndarray:
         assert self.encoder is not None
         return self.encoder.encode_queries(texts)
+
+    def rank_all(
+        self,
+        queries: dict[str, str],
+        *,
+        k: int,
+        restrict_to: Collection[str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> dict[str, Ranked]:
+        if not queries:
+            return {}
+        texts = list(queries.values())
+        query_vectors = self.encode(texts) if self.encoder else [None] * len(texts)
+        result: dict[str, Ranked] = {}
+        for done, (query_id, text, vector) in enumerate(zip(queries, texts, query_vectors, strict=True), start=1):
+            result[query_id] = self.ranked(text, vector, k=k, restrict_to=restrict_to)
+            if progress:
+                progress(done, len(queries))
+        return result
 
     def ranked(
         self,

@@ -18,6 +18,7 @@ from pydantic_settings import (
 )
 
 from curation.evaluation_settings import EvaluationSettings, ExportSettings, FinetuneSettings
+from curation.judging_settings import JudgingSettings
 from curation.llm_settings import LLMSettings
 from curation.rules import RulesSettings
 from embeddings.registry import DEFAULT_RETRIEVERS, RetrieverSpec, with_default_retrievers
@@ -50,6 +51,7 @@ class WorkbenchSettings(BaseSettings):
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
     export: ExportSettings = Field(default_factory=ExportSettings)
     finetune: FinetuneSettings = Field(default_factory=FinetuneSettings)
+    judging: JudgingSettings = Field(default_factory=JudgingSettings)
 
     @field_validator("retrievers", mode="before")
     @classmethod

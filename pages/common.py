@@ -9,7 +9,9 @@ from typing import TypeVar
 
 import streamlit as st
 
+from curation.comparison import RankingSource, ranking_sources
 from curation.workspace import DEFAULT_WORKSPACE, WORKSPACE_ENV, Workspace
+from store.queries import list_query_sets
 
 T = TypeVar("T")
 
@@ -62,3 +64,32 @@ def run_with_progress(
         st.stop()
     bar.progress(1.0, text="Done")
     return result
+
+
+def query_set_choice(key: str | None = None) -> str:
+    """A select box of the workspace's query sets; stops the page with a hint when there are none."""
+    sets = [s["name"] for s in list_query_sets(workspace().db)]
+    if not sets:
+        st.info("No query sets yet: `sde-workbench queries import FILE --set NAME`, `import-benchmark`, or the demo.")
+        st.stop()
+    return str(st.selectbox("Query set", sets, key=key))
+
+
+def ranking_choice(query_set: str, key: str, labels: tuple[str, str]) -> tuple[dict[str, RankingSource], str, str, int]:
+    """Two rankings (live retrievers or the set's stored runs) and a depth k, side by side.
+
+    Returns every available source by key, the two chosen keys and k; stops the page when there is none.
+    """
+    ws = workspace()
+    sources = {source.key: source for source in ranking_sources(ws, query_set)}
+    if not sources:
+        st.info("No rankings: embed a retriever (**Embed** page) or store a run (`sde-workbench run`).")
+        st.stop()
+    keys = list(sources)
+    left, right, depth = st.columns([2, 2, 1])
+    a = left.selectbox(
+        labels[0], keys, index=0, key=f"{key}_a", help="RETRIEVER/MODE is searched live; run:NAME is stored"
+    )
+    b = right.selectbox(labels[1], keys, index=min(1, len(keys) - 1), key=f"{key}_b")
+    k = int(depth.number_input("Top k", 1, 100, ws.settings.judging.k, key=f"{key}_k"))
+    return sources, str(a), str(b), k

@@ -16,8 +16,7 @@ from curation.evaluation_settings import DEFAULT_METRICS
 from curation.qrels import ALL_CURATORS, JudgmentsError, judgment_sources
 from curation.runs import NoStoredRun
 from curation.search import RETRIEVAL_ERRORS
-from pages.common import workspace
-from store.queries import list_query_sets
+from pages.common import query_set_choice, workspace
 from store.runs import list_runs
 
 EXTRA_METRICS = ("map", "mrr@10", "ndcg@3", "ndcg@20", "ndcg@100", "recall@10", "recall@20", "precision@10")
@@ -30,11 +29,7 @@ st.caption(
     "MAP and precision count a document relevant from the threshold grade up."
 )
 
-sets = [s["name"] for s in list_query_sets(ws.db)]
-if not sets:
-    st.info("No query sets yet: import a benchmark with `sde-workbench import-benchmark` or build the demo.")
-    st.stop()
-query_set = st.selectbox("Query set", sets)
+query_set = query_set_choice()
 retrievers = list(dict.fromkeys(r["retriever"] for r in list_runs(ws.db, query_set)))
 sources = judgment_sources(ws, query_set)
 if not retrievers:

@@ -254,11 +254,20 @@ def document_fields(db: Database, doc_ids: list[str], fields: tuple[str, ...]) -
         ).df()
 
 
-def sample_doc_ids(db: Database, n: int, seed: int) -> list[str]:
-    """`n` document ids in a pseudo-random order fixed by `seed` (the same seed gives the same ids)."""
+def sample_doc_ids(
+    db: Database, n: int | None, seed: int, *, division: str | None = None, kept_only: bool = False
+) -> list[str]:
+    """`n` document ids (all with None) in a pseudo-random order fixed by `seed` (the same seed gives the
+    same ids), optionally only of one division and only those the relevancy filter keeps."""
     with db.read() as con:
         rows = con.execute(
-            "SELECT doc_id FROM documents ORDER BY hash(doc_id || $seed), doc_id LIMIT $n", {"seed": str(seed), "n": n}
+            """
+            SELECT doc_id FROM documents
+            WHERE ($division IS NULL OR division = $division)
+              AND (NOT $kept_only OR doc_id IN (SELECT doc_id FROM verdicts_in_force WHERE kept))
+            ORDER BY hash(doc_id || $seed), doc_id LIMIT $n
+            """,
+            {"seed": str(seed), "n": n, "division": division, "kept_only": kept_only},
         ).fetchall()
     return [r[0] for r in rows]
 

@@ -53,3 +53,143 @@ def current_grades(db: Database, query_set: str) -> pd.DataFrame:
             """,
             [query_set],
         ).df()
+
+
+def record_judgments(db: Database, rows: list[dict[str, Any]]) -> list[int]:
+    """Append judgments (kind grade / cant_tell / skip) made in a session; returns their ids, in order."""
+    with db.write() as con:
+        return [
+            int(
+                con.execute(
+                    """
+                    INSERT INTO judgments (query_set, query_id, doc_id, kind, grade, annotator, session_id, source)
+                    VALUES ($query_set, $query_id, $doc_id, $kind, $grade, $annotator, $session_id, $source)
+                    RETURNING judgment_id
+                    """,
+                    row,
+                ).fetchone()[0]
+            )
+            for row in rows
+        ]
+
+
+def undo_latest(db: Database, query_set: str, annotator: str, session_id: str | None) -> dict[str, Any] | None:
+    """Undo the annotator's newest live judgment made in the app in this set; returns the undone row's
+    judgment_id, query_id and doc_id (None when there is nothing to undo).
+
+    The undo is itself a row (`kind = 'undo'`, `undoes` = that id), so history keeps both; each further
+    undo reaches one judgment further back.
+    """
+    with db.write() as con:
+        row = con.execute(
+            """
+            SELECT j.judgment_id, j.query_id, j.doc_id FROM judgments j
+            WHERE j.query_set = ? AND j.annotator = ? AND j.kind <> 'undo'
+              AND j.session_id IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM judgments u WHERE u.undoes = j.judgment_id)
+            ORDER BY j.judgment_id DESC LIMIT 1
+            """,
+            [query_set, annotator],
+        ).fetchone()
+        if row is None:
+            return None
+        con.execute(
+            """
+            INSERT INTO judgments (query_set, query_id, doc_id, kind, annotator, session_id, undoes)
+            VALUES (?, ?, ?, 'undo', ?, ?, ?)
+            """,
+            [query_set, row[1], row[2], annotator, session_id, row[0]],
+        )
+    return {"judgment_id": int(row[0]), "query_id": str(row[1]), "doc_id": str(row[2])}
+
+
+def judgment_history(db: Database, query_set: str, query_id: str | None = None) -> pd.DataFrame:
+    """Every row of a set (or of one query), undo rows and undone rows included, oldest first."""
+    with db.read() as con:
+        return con.execute(
+            """
+            SELECT judgment_id, query_id, doc_id, kind, grade, annotator, session_id, source, undoes, created_at,
+                   EXISTS (SELECT 1 FROM judgments u WHERE u.undoes = j.judgment_id) AS undone
+            FROM judgments j WHERE query_set = $set AND ($query IS NULL OR query_id = $query)
+            ORDER BY judgment_id
+            """,
+            {"set": query_set, "query": query_id},
+        ).df()
+
+
+def current_for_query(
+    db: Database, query_set: str, *, query_id: str | None = None, annotator: str | None = None
+) -> pd.DataFrame:
+    """The judgments in force (every kind) in a set, of one query and/or one annotator when given.
+
+    Filters on the view's partition columns, which DuckDB pushes below its window: milliseconds at 100k rows.
+    """
+    with db.read() as con:
+        return con.execute(
+            """
+            SELECT query_id, doc_id, annotator, kind, grade, source, created_at FROM current_judgments
+            WHERE query_set = $set AND ($query IS NULL OR query_id = $query) AND ($who IS NULL OR annotator = $who)
+            ORDER BY query_id, doc_id, annotator
+            """,
+            {"set": query_set, "query": query_id, "who": annotator},
+        ).df()
+
+
+def grade_pairs(db: Database, query_set: str) -> pd.DataFrame:
+    """How often each two annotators gave each two grades to one pair: a, b, grade_a, grade_b, pairs.
+
+    The confusion counts agreement measures need, counted in SQL instead of joining grades in Python.
+    """
+    with db.read() as con:
+        return con.execute(
+            """
+            WITH g AS (
+                SELECT query_id, doc_id, annotator, grade FROM current_judgments
+                WHERE query_set = ? AND kind = 'grade' AND grade IS NOT NULL
+            )
+            SELECT x.annotator AS a, y.annotator AS b, x.grade AS grade_a, y.grade AS grade_b, count(*) AS pairs
+            FROM g x JOIN g y ON x.query_id = y.query_id AND x.doc_id = y.doc_id AND x.annotator < y.annotator
+            GROUP BY ALL ORDER BY ALL
+            """,
+            [query_set],
+        ).df()
+
+
+def annotator_has_sessions(db: Database, query_set: str, annotator: str) -> int:
+    """How many of an annotator's rows in a set were made in the app (imports have no session)."""
+    with db.read() as con:
+        row = con.execute(
+            "SELECT count(*) FROM judgments WHERE query_set = ? AND annotator = ? AND session_id IS NOT NULL",
+            [query_set, annotator],
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def session_summaries(
+    db: Database, *, idle_seconds: float, session_id: str | None = None, annotator: str | None = None
+) -> pd.DataFrame:
+    """Per session and query set: annotator, pairs judged (in force now), actions, first and last action, and
+    the time spent judging (gaps between actions, each counted up to `idle_seconds`, so a break is not work)."""
+    with db.read() as con:
+        return con.execute(
+            """
+            WITH acts AS (
+                SELECT session_id, annotator, query_set, created_at,
+                       epoch(created_at - lag(created_at) OVER (
+                           PARTITION BY session_id, query_set ORDER BY judgment_id)) AS gap
+                FROM judgments WHERE session_id IS NOT NULL AND ($session IS NULL OR session_id = $session)
+                    AND ($who IS NULL OR annotator = $who)
+            ),
+            live AS (
+                SELECT session_id, query_set, count(*) AS pairs FROM current_judgments
+                WHERE session_id IS NOT NULL AND ($who IS NULL OR annotator = $who) GROUP BY ALL
+            )
+            SELECT a.session_id, a.annotator, a.query_set, coalesce(any_value(l.pairs), 0) AS pairs_judged,
+                   count(*) AS actions,
+                   min(a.created_at) AS started_at, max(a.created_at) AS last_at,
+                   coalesce(sum(least(coalesce(a.gap, 0), $idle)), 0) AS seconds
+            FROM acts a LEFT JOIN live l USING (session_id, query_set)
+            GROUP BY a.session_id, a.annotator, a.query_set ORDER BY last_at DESC
+            """,
+            {"session": session_id, "idle": idle_seconds, "who": annotator},
+        ).df()

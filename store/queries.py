@@ -56,3 +56,16 @@ def load_queries(db: Database, query_set: str) -> pd.DataFrame:
             "SELECT query_id, text, metadata::VARCHAR AS metadata FROM queries WHERE query_set = ? ORDER BY query_id",
             [query_set],
         ).df()
+
+
+def generated_from(db: Database, query_set: str) -> set[str]:
+    """Documents the set already has generated queries for (`metadata.source_doc`), so a re-run skips them."""
+    with db.read() as con:
+        rows = con.execute(
+            """
+            SELECT DISTINCT metadata->>'source_doc' FROM queries
+            WHERE query_set = ? AND origin = 'generated' AND metadata->>'source_doc' IS NOT NULL
+            """,
+            [query_set],
+        ).fetchall()
+    return {str(r[0]) for r in rows}

@@ -7,7 +7,13 @@ from typing import Annotated
 
 import typer
 
-from curation.cli import evaluation_commands, filter_commands, retrieval_commands, workspace_commands
+from curation.cli import (
+    evaluation_commands,
+    filter_commands,
+    judging_commands,
+    retrieval_commands,
+    workspace_commands,
+)
 
 app = typer.Typer(
     name="sde-workbench",
@@ -38,6 +44,7 @@ workspace_commands.register(app)
 filter_commands.register(app)
 retrieval_commands.register(app)
 evaluation_commands.register(app)
+judging_commands.register(app)
 
 
 def main() -> None:

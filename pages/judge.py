@@ -1,0 +1,250 @@
+"""Judge: graded relevance for the pooled top-k of two rankings, one key press per judgment.
+
+Queries come in order of disagreement (lowest rank-biased overlap first). In blind mode the pool is
+shuffled per query and annotator and nothing on the page says which retriever ranked a document.
+"""
+
+import uuid
+
+import pandas as pd
+import streamlit as st
+
+from curation.judgments import (
+    GRADE_NAMES,
+    JudgingError,
+    JudgingSetup,
+    Judgment,
+    agreement,
+    build_queue,
+    current_judgments,
+    history,
+    label,
+    record,
+    sessions,
+    undo,
+)
+from curation.runs import NoStoredRun
+from curation.search import SearchError
+from embeddings.registry import RetrieverUnavailable, UnknownRetriever
+from pages.common import curator, query_set_choice, ranking_choice, run_with_progress, workspace
+from store.documents import counts_by, get_documents
+
+AGREEMENT_TTL = 30
+
+ws = workspace()
+settings = ws.settings.judging
+st.title("Judge")
+who = curator()
+if not who:
+    st.warning("Enter your name as **Curator** in the sidebar to judge: every judgment is stored under it.")
+    st.stop()
+session_id = st.session_state.setdefault("judge_session", uuid.uuid4().hex)
+st.session_state.setdefault("judge_actions", 0)
+
+# -- setup -------------------------------------------------------------------------------------------------------
+with st.expander("Setup: the query set and the two rankings to pool", expanded="judge_queue" not in st.session_state):
+    query_set = query_set_choice("judge_set")
+    sources, a_key, b_key, k = ranking_choice(query_set, "judge", ("Ranking A", "Ranking B"))
+    d = st.columns(3)
+    blind = d[0].toggle("Blind pooled mode", value=True, key="judge_blind", help="shuffled, retriever names hidden")
+    kept_only = d[1].toggle("Only kept documents", key="judge_kept")
+    divisions = [v for v in counts_by(ws.db, "division") if v != "(none)"]
+    division = d[2].selectbox("Division", ["all", *divisions], key="judge_division")
+    rebuild = st.button("Rebuild queue", icon=":material/refresh:", help="rank again (after re-embedding, say)")
+setup = JudgingSetup(
+    query_set=query_set,
+    a=sources[a_key],
+    b=sources[b_key],
+    k=k,
+    blind=blind,
+    kept_only=kept_only,
+    division=None if division == "all" else division,
+)
+built = st.session_state.get("judge_queue")
+if rebuild or built is None or built.setup != setup:
+    built = run_with_progress(
+        lambda progress: build_queue(ws, setup, p=settings.rbo_p, progress=progress),
+        (JudgingError, SearchError, RetrieverUnavailable, UnknownRetriever, NoStoredRun),
+        "Ranking queries: {done}/{total}",
+    )
+    st.session_state["judge_queue"] = built
+    st.session_state["judge_pos"] = 0
+    st.session_state.pop("judge_doc", None)
+queue = built
+order = queue.order
+mine = current_judgments(ws, query_set, annotator=who)
+done_by_query = mine.groupby("query_id")["doc_id"].agg(set).to_dict()
+
+# -- queue -------------------------------------------------------------------------------------------------------
+with st.expander(f"Queue: {len(order)} queries, most disagreement first", icon=":material/format_list_numbered:"):
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "position": range(1, len(order) + 1),
+                "query_id": [o.query_id for o in order],
+                "query": [o.text for o in order],
+                "RBO": [o.rbo for o in order],
+                f"Jaccard@{k}": [o.jaccard for o in order],
+                "judged by you": [
+                    f"{len(done_by_query.get(query_id, set()) & pooled)}/{len(pooled)}"
+                    for query_id, pooled in (
+                        (o.query_id, {p.doc_id for p in queue.pool(o.query_id, who)}) for o in order
+                    )
+                ],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={"RBO": st.column_config.NumberColumn(format="%.2f")},
+        key="judge_queue_table",
+    )
+
+
+def step(delta: int) -> None:
+    st.session_state["judge_pos"] = (st.session_state.get("judge_pos", 0) + delta) % len(order)
+    st.session_state.pop("judge_doc", None)
+
+
+position = st.session_state.get("judge_pos", 0) % len(order)
+current = order[position]
+pool = queue.pool(current.query_id, who)
+verdicts = {r.doc_id: label(r.kind, r.grade) for r in mine[mine["query_id"] == current.query_id].itertuples()}
+
+nav = st.columns([1, 6, 1], vertical_alignment="center")
+nav[0].button("Previous", on_click=step, args=(-1,), shortcut="P", icon=":material/arrow_back:", key="judge_prev")
+nav[1].caption(
+    f"Query {position + 1} of {len(order)} · {current.query_id} · RBO {current.rbo:.2f} · "
+    f"{len(verdicts)}/{len(pool)} judged by {who}"
+)
+nav[2].button("Next", on_click=step, args=(1,), shortcut="N", icon=":material/arrow_forward:", key="judge_next")
+st.text(current.text)
+
+if not pool:
+    st.info("Neither ranking returned documents for this query (see the kept / division restrictions).")
+    st.stop()
+ids = [p.doc_id for p in pool]
+chosen = st.session_state.get("judge_doc")
+doc_id = chosen if chosen in ids else next((d for d in ids if d not in verdicts), None)
+
+
+def act(kind: str, grade: int | None, query_id: str, doc: str) -> None:
+    """One key press, one stored row; the page then moves on to the next unjudged document."""
+    judgment = Judgment(
+        query_set=query_set, query_id=query_id, doc_id=doc, kind=kind, grade=grade,  # type: ignore[arg-type]
+        annotator=who, session_id=session_id, source=setup.source,
+    )  # fmt: skip
+    record(ws, judgment)
+    st.session_state["judge_actions"] += 1
+    st.session_state.pop("judge_doc", None)
+
+
+def take_back() -> None:
+    undone = undo(ws, query_set, who, session_id)
+    st.session_state["judge_actions"] += 1
+    if undone is None:
+        st.toast("Nothing to undo in this set.")
+        return
+    positions = [o.query_id for o in order]
+    if undone.query_id in positions:  # back to the undone judgment, to judge it again
+        st.session_state["judge_pos"] = positions.index(undone.query_id)
+        st.session_state["judge_doc"] = undone.doc_id
+    st.toast(f"Undid your judgment of {undone.doc_id}")
+
+
+if doc_id is None:
+    st.success(f"All {len(pool)} documents of this query are judged. Next query: **N**.")
+else:
+    item = pool[ids.index(doc_id)]
+    document = next(iter(get_documents(ws.db, [doc_id])), {})
+    with st.container(border=True):
+        st.caption(
+            f"Document {ids.index(doc_id) + 1} of {len(pool)}"
+            + (f" · yours: {verdicts[doc_id]}" if doc_id in verdicts else "")
+        )
+        st.text(document.get("title") or doc_id)
+        st.text(document.get("url") or doc_id)
+        if not blind:
+            st.caption(f"{a_key}: rank {item.rank_a or '-'} · {b_key}: rank {item.rank_b or '-'}")
+        with st.container(height=260):
+            st.text(item.passage)
+        with st.expander("Whole document"):
+            st.text(document.get("text") or "")
+    buttons = st.columns(7)
+    for grade in (0, 1, 2, 3):
+        buttons[grade].button(
+            f"{grade} {GRADE_NAMES[grade]}",
+            on_click=act,
+            args=("grade", grade, current.query_id, doc_id),
+            shortcut=str(grade),
+            key=f"judge_grade_{grade}",
+            width="stretch",
+        )
+    buttons[4].button(
+        "Can't tell", on_click=act, args=("cant_tell", None, current.query_id, doc_id), shortcut="T", key="judge_cant"
+    )
+    buttons[5].button(
+        "Skip", on_click=act, args=("skip", None, current.query_id, doc_id), shortcut="S", key="judge_skip"
+    )
+st.button("Undo", on_click=take_back, shortcut="U", icon=":material/undo:", key="judge_undo", help="your last judgment")
+st.caption("Keys: **0-3** grade · **T** can't tell · **S** skip · **U** undo · **N**/**P** next/previous query.")
+
+st.caption("The pool: pick a row to judge that document again (a change is a new row; your latest counts).")
+titles = {d["doc_id"]: d["title"] for d in get_documents(ws.db, ids)}
+pool_table = pd.DataFrame(
+    {
+        "#": range(1, len(pool) + 1),
+        "title": [titles.get(d, d) for d in ids],
+        "yours": [verdicts.get(d, "") for d in ids],
+    }
+)
+if not blind:
+    pool_table[a_key] = [p.rank_a for p in pool]
+    pool_table[b_key] = [p.rank_b for p in pool]
+picked = st.dataframe(
+    pool_table,
+    hide_index=True,
+    width="stretch",
+    on_select="rerun",
+    selection_mode="single-row",
+    key=f"judge_pool_{current.query_id}_{st.session_state['judge_actions']}",
+)
+if picked.selection.rows and ids[picked.selection.rows[0]] != doc_id:
+    st.session_state["judge_doc"] = ids[picked.selection.rows[0]]
+    st.rerun()
+
+# -- session and agreement ---------------------------------------------------------------------------------------
+st.subheader("This session", anchor=False)
+summary = next(iter(s for s in sessions(ws, session_id, who) if s.query_set == query_set), None)
+s = st.columns(3)
+s[0].metric("Pairs judged", summary.pairs_judged if summary else 0)
+s[1].metric("Actions", summary.actions if summary else 0, help="judgments, changes and undos")
+minutes, seconds = divmod(int(summary.seconds if summary else 0), 60)
+s[2].metric("Time judging", f"{minutes}:{seconds:02d}", help=f"pauses count up to {settings.idle_seconds:.0f} s")
+with st.expander("All sessions"):
+    st.dataframe(pd.DataFrame([x.model_dump() for x in sessions(ws)]), hide_index=True, width="stretch")
+
+st.subheader("Agreement between annotators", anchor=False)
+weights = st.radio("Weighted kappa", ["quadratic", "linear"], horizontal=True, key="judge_weights")
+
+
+@st.cache_data(ttl=AGREEMENT_TTL, show_spinner=False)
+def agreement_table(root: str, query_set: str, weights: str) -> pd.DataFrame:
+    """Kappa over every judgment of the set takes a while on large sets: not redone on every key press."""
+    return pd.DataFrame([a.model_dump() for a in agreement(ws, query_set, weights=weights)])  # type: ignore[arg-type]
+
+
+agreed = agreement_table(str(ws.root), query_set, weights)
+if not agreed.empty:
+    st.dataframe(agreed, hide_index=True, width="stretch")
+    st.caption(
+        "Cohen's kappa on pairs both annotators graded: 1 is full agreement, 0 what chance would give "
+        f"(refreshed every {AGREEMENT_TTL} s)."
+    )
+else:
+    st.caption("No pair of this set is graded by two annotators yet.")
+
+with st.expander("History of this query (nothing is deleted: changes and undos are rows too)"):
+    rows = history(ws, query_set, current.query_id)
+    st.dataframe(
+        rows.drop(columns=["source"]) if blind else rows, hide_index=True, width="stretch", key="judge_history"
+    )
