@@ -10,6 +10,7 @@ settings are never mixed with new ones.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -31,6 +32,8 @@ _FINGERPRINT = b"sde_workbench.fingerprint"
 @functools.cache
 def _connect(vectors_dir: str) -> lancedb.DBConnection:
     """One connection per folder and process; lancedb is imported here, on first use, to keep start-up fast."""
+    # LanceDB's Rust log warns on every table it creates; keep its errors, unless the user chose a level.
+    os.environ.setdefault("LANCEDB_LOG", "error")
     import lancedb
 
     # Strong consistency: every read sees the latest commit of a concurrent embed job.

@@ -128,5 +128,7 @@ def app_command(
         "false",
         "--server.headless",
         "true",
+        "--client.toolbarMode",
+        "minimal",
     ]
     raise typer.Exit(subprocess.call(command, env=env))
