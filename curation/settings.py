@@ -19,6 +19,7 @@ from pydantic_settings import (
 
 from curation.evaluation_settings import EvaluationSettings, ExportSettings, FinetuneSettings
 from curation.llm_settings import LLMSettings
+from curation.map_settings import MapSettings
 from curation.rules import RulesSettings
 from embeddings.registry import DEFAULT_RETRIEVERS, RetrieverSpec, with_default_retrievers
 from embeddings.settings import EmbeddingSettings
@@ -50,6 +51,7 @@ class WorkbenchSettings(BaseSettings):
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
     export: ExportSettings = Field(default_factory=ExportSettings)
     finetune: FinetuneSettings = Field(default_factory=FinetuneSettings)
+    maps: MapSettings = Field(default_factory=MapSettings)
 
     @field_validator("retrievers", mode="before")
     @classmethod

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from curation.cli import evaluation_commands, filter_commands, retrieval_commands, workspace_commands
+from curation.cli import evaluation_commands, filter_commands, map_commands, retrieval_commands, workspace_commands
 
 app = typer.Typer(
     name="sde-workbench",
@@ -38,6 +38,7 @@ workspace_commands.register(app)
 filter_commands.register(app)
 retrieval_commands.register(app)
 evaluation_commands.register(app)
+map_commands.register(app)
 
 
 def main() -> None:
