@@ -152,3 +152,11 @@ def test_map_page_overlays_a_query_and_clusters(page_ws: Workspace) -> None:
     at.multiselect(key="filter_cluster").set_value([first]).run()
     shown = sum(len(_array(t["customdata"])) for t in _traces(at, 0) if t["name"] not in ("top hits", "query"))
     assert shown == int(clusters[0].rsplit("(", 1)[1].rstrip(")"))
+
+
+def test_map_page_is_in_the_app_and_says_what_to_do_first(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(WORKSPACE_ENV, str(ws.root))
+    at = AppTest.from_file(str(PAGE.parents[1] / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/map.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Map" and "No retriever has vectors yet" in at.info[0].value
