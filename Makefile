@@ -38,6 +38,7 @@ bench: install
 	$(BIN)/python bench/filter.py
 	$(BIN)/python bench/embed.py
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/umap.py
 
 lint: install
 	$(BIN)/ruff check .
