@@ -10,6 +10,7 @@ process so peak RSS is its own (both pay numba's compilation, about 30-40 s on 2
   4. after 1% new documents: the command places only them onto the kept map;
   5. the Map page on the cached map (AppTest, page render only), against a bare page drawing the same
      points with the same hover labels from a file (the irreducible cost of a WebGL scatter in Streamlit).
+The orchestrating process imports nothing heavy: a child's peak RSS counts what it inherited at spawn.
 Targets (issue #5) on 2 cores: 100k points projected in under 3 minutes and under 4 GB.
 
     python bench/umap.py --sizes 10000,100000
@@ -26,25 +27,17 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
 from bench.ingest import timed  # noqa: E402
-from curation.indexing import document_vectors  # noqa: E402
-from curation.ingest import ingest  # noqa: E402
-from curation.workspace import WORKSPACE_ENV, Workspace  # noqa: E402
-from embeddings.registry import fingerprint  # noqa: E402
-from store import documents as document_store  # noqa: E402
-from store import maps as map_store  # noqa: E402
-from store import vectors  # noqa: E402
 
 RETRIEVER = "minilm"
 TOPICS = 50
 DIVISIONS = ["Astrophysics", "Biological and Physical Sciences", "Earth Science", "Heliophysics", "Planetary Science"]
 WRITE_ROWS = 20_000
 CLI = str(Path(sys.executable).with_name("sde-workbench"))
-PAGE = Path(__file__).resolve().parents[1] / "pages" / "map.py"
+PAGE = REPO / "pages" / "map.py"
 
 UMAP_REFERENCE = """
 import sys, time, numpy as np, umap
@@ -64,11 +57,22 @@ st.plotly_chart(figure, key="bare", on_select="rerun", selection_mode=("box", "l
 """
 
 
-def add_documents(ws: Workspace, start: int, stop: int, centres: np.ndarray, folder: Path, seed: int) -> None:
+def add_documents(root: Path, start: int, stop: int, seed: int, save_vectors: bool) -> None:
     """Ingest documents start..stop-1 and write a synthetic vector for each (its topic's centre plus noise)."""
+    import numpy as np
+
+    from curation.indexing import document_vectors
+    from curation.ingest import ingest
+    from curation.workspace import Workspace
+    from embeddings.registry import fingerprint
+    from store import documents as document_store
+    from store import vectors
+
+    ws = Workspace.open(root)
+    centres = np.random.default_rng(0).normal(size=(TOPICS, 384)) * 0.6
     rng = np.random.default_rng(seed)
     topics = rng.integers(0, TOPICS, stop - start)
-    path = folder / f"docs-{start}.jsonl"
+    path = root.parent / f"docs-{start}.jsonl"
     with path.open("w") as handle:
         for i, topic in zip(range(start, stop), topics, strict=True):
             row = {
@@ -94,78 +98,82 @@ def add_documents(ws: Workspace, start: int, stop: int, centres: np.ndarray, fol
             "content_hash": [d["content_hash"] for d in docs],
             **{c: [d[c] for d in docs] for c in vectors.FILTER_COLUMNS},
         }
-        vectors.write_documents(
-            ws.vectors_dir,
-            RETRIEVER,
-            vectors.passages_table(columns, data),
-            replace=[],
-            table_fingerprint=fingerprint(spec),
-        )
+        table = vectors.passages_table(columns, data)
+        vectors.write_documents(ws.vectors_dir, RETRIEVER, table, replace=[], table_fingerprint=fingerprint(spec))
+    if save_vectors:
+        np.save(root.parent / "vectors.npy", document_vectors(ws, RETRIEVER)[1])
 
 
-def map_command(ws: Workspace) -> tuple[float, float, dict[str, object]]:
-    seconds, rss, out = timed([CLI, "--workspace", str(ws.root), "map", "-r", RETRIEVER, "--json"])
+def render(root: Path) -> dict[str, float]:
+    """Seconds of the first AppTest run and of a rerun, for the Map page and for a bare scatter page."""
+    import numpy as np
+    from streamlit.testing.v1 import AppTest
+
+    from curation.workspace import WORKSPACE_ENV, Workspace
+    from store import documents as document_store
+    from store import maps as map_store
+
+    ws = Workspace.open(root)
+    points = map_store.points(ws.db, RETRIEVER)
+    points = points.merge(document_store.document_fields(ws.db, points["doc_id"].tolist(), ("title", "url")))
+    np.savez(root.parent / "points.npz", x=points["x"], y=points["y"], title=points["title"], url=points["url"])
+    bare = root.parent / "bare.py"
+    bare.write_text(BARE_PAGE.replace("POINTS", repr(str(root.parent / "points.npz"))))
+    os.environ[WORKSPACE_ENV] = str(root)
+    times = {}
+    for name, script in (("bare", bare), ("page", PAGE)):
+        at = AppTest.from_file(str(script), default_timeout=900)
+        rounds = []
+        for _ in range(3):
+            started = time.perf_counter()
+            at.run()
+            rounds.append(time.perf_counter() - started)
+            assert not at.exception and at.get("plotly_chart"), at.exception
+        times[f"{name}_first"], times[f"{name}_rerun"] = rounds[0], float(np.median(rounds[1:]))
+    return times
+
+
+def child(*args: str) -> tuple[float, float, str]:
+    return timed([sys.executable, __file__, *args])
+
+
+def map_command(root: Path) -> tuple[float, float, dict[str, object]]:
+    seconds, rss, out = timed([CLI, "--workspace", str(root), "map", "-r", RETRIEVER, "--json"])
     return seconds, rss, json.loads(out)
 
 
-def render_seconds(script: Path, rounds: int = 3) -> tuple[float, float]:
-    """Seconds of the first AppTest run of a page, and the median of later reruns."""
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(script), default_timeout=900)
-    times = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        at.run()
-        times.append(time.perf_counter() - started)
-        assert not at.exception, at.exception
-        assert at.get("plotly_chart"), "the page drew no map"
-    return times[0], float(np.median(times[1:]))
-
-
-def run(n: int, dim: int, reference: bool) -> None:
-    print(f"\n== {n:,} documents, {dim}-d vectors, {TOPICS} topics", flush=True)
-    rng = np.random.default_rng(0)
-    centres = rng.normal(size=(TOPICS, dim)) * 0.6
+def run(n: int, reference: bool) -> None:
+    print(f"\n== {n:,} documents, 384-d vectors, {TOPICS} topics", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-umap-") as tmp:
-        folder = Path(tmp)
-        ws = Workspace.open(folder / "workspace")
-        started = time.perf_counter()
-        add_documents(ws, 0, n, centres, folder, seed=1)
-        print(f"setup (ingest + vectors)     {time.perf_counter() - started:8.1f} s", flush=True)
+        root = Path(tmp) / "workspace"
+        setup_s, _, _ = child("--add", str(root), "0", str(n), "1", "1" if reference else "0")
+        print(f"setup (ingest + vectors)      {setup_s:8.1f} s", flush=True)
         print(f"{'':30}{'seconds':>10}{'peak RSS MB':>14}")
         ref_s = None
         if reference:
-            np.save(folder / "vectors.npy", document_vectors(ws, RETRIEVER)[1])
-            ref_s, ref_rss, ref_out = timed([sys.executable, "-c", UMAP_REFERENCE, str(folder / "vectors.npy")])
+            ref_s, ref_rss, ref_out = timed([sys.executable, "-c", UMAP_REFERENCE, str(Path(tmp) / "vectors.npy")])
             alone = f"(UMAP alone: {float(ref_out):.1f} s)"
             print(f"{'bare UMAP fit_transform (ref)':30}{ref_s:10.1f}{ref_rss:14,.0f}   {alone}", flush=True)
-        job_s, job_rss, job = map_command(ws)
+        job_s, job_rss, job = map_command(root)
         assert job["points"] == n and not job["cached"], job
         print(f"{'sde-workbench map':30}{job_s:10.1f}{job_rss:14,.0f}   (fitted on {job['fitted_on']:,})", flush=True)
-        cached_s, cached_rss, cached = map_command(ws)
+        cached_s, cached_rss, cached = map_command(root)
         assert cached["cached"], cached
-        print(f"{'  again (cached)':30}{cached_s:10.1f}{cached_rss:14,.0f}")
+        print(f"{'  again (cached)':30}{cached_s:10.1f}{cached_rss:14,.0f}", flush=True)
         extra = max(1, n // 100)
-        add_documents(ws, n, n + extra, centres, folder, seed=2)
-        more_s, more_rss, more = map_command(ws)
+        child("--add", str(root), str(n), str(n + extra), "2", "0")
+        more_s, more_rss, more = map_command(root)
         assert more["points"] == n + extra and more["fitted_on"] == job["fitted_on"], more
-        print(f"{f'  +{extra:,} new documents placed':30}{more_s:10.1f}{more_rss:14,.0f}")
+        print(f"{f'  +{extra:,} new documents placed':30}{more_s:10.1f}{more_rss:14,.0f}", flush=True)
 
-        frame = document_store.document_fields(ws.db, [f"doc-{i}" for i in range(n + extra)], ("title", "url"))
-        points = map_store.points(ws.db, RETRIEVER).merge(frame, on="doc_id")
-        np.savez(folder / "points.npz", x=points["x"], y=points["y"], title=points["title"], url=points["url"])
-        (folder / "bare.py").write_text(BARE_PAGE.replace("POINTS", repr(str(folder / "points.npz"))))
-        os.environ[WORKSPACE_ENV] = str(ws.root)
-        bare_first, bare_again = render_seconds(folder / "bare.py")
-        page_first, page_again = render_seconds(PAGE)
+        times = json.loads(child("--render", str(root))[2].splitlines()[-1])
         print(f"{'':30}{'first run':>10}{'rerun':>10}")
-        print(f"{'bare scatter page (ref)':30}{bare_first:10.2f}{bare_again:10.2f}")
-        print(f"{'Map page (cached map)':30}{page_first:10.2f}{page_again:10.2f}")
+        print(f"{'bare scatter page (ref)':30}{times['bare_first']:10.2f}{times['bare_rerun']:10.2f}")
+        print(f"{'Map page (cached map)':30}{times['page_first']:10.2f}{times['page_rerun']:10.2f}")
         ratio = f"; vs bare UMAP {job_s / ref_s:.2f}x" if ref_s else ""
         print(
             f"map: {job_s:.1f} s (target < 180 s at 100k){ratio}; peak RSS {job_rss:,.0f} MB (target < 4096); "
-            f"page rerun vs bare {page_again / bare_again:.2f}x",
+            f"page rerun vs bare {times['page_rerun'] / times['bare_rerun']:.2f}x",
             flush=True,
         )
 
@@ -173,11 +181,18 @@ def run(n: int, dim: int, reference: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated corpus sizes")
-    parser.add_argument("--dim", type=int, default=384)
     parser.add_argument("--no-reference", action="store_true", help="skip the bare UMAP reference (slow at 100k)")
+    parser.add_argument("--add", nargs=5, metavar=("ROOT", "START", "STOP", "SEED", "SAVE"), help=argparse.SUPPRESS)
+    parser.add_argument("--render", metavar="ROOT", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    for size in (int(s) for s in args.sizes.split(",")):
-        run(size, args.dim, not args.no_reference)
+    if args.add:
+        root, start, stop, seed, save = args.add
+        add_documents(Path(root), int(start), int(stop), int(seed), save == "1")
+    elif args.render:
+        print(json.dumps(render(Path(args.render))))
+    else:
+        for size in (int(s) for s in args.sizes.split(",")):
+            run(size, not args.no_reference)
 
 
 if __name__ == "__main__":

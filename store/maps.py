@@ -98,9 +98,10 @@ def write_points(db: Database, retriever: str, points: pd.DataFrame, *, remove: 
                 SELECT arg_min(c.cluster, (c.x - map_points.x) ** 2 + (c.y - map_points.y) ** 2)
                 FROM map_clusters c WHERE c.retriever = map_points.retriever
             )
-            WHERE retriever = ? AND cluster IS NULL
+            WHERE retriever = $retriever AND cluster IS NULL
+              AND EXISTS (SELECT 1 FROM map_clusters WHERE retriever = $retriever)
             """,
-            [retriever],
+            {"retriever": retriever},
         )
         con.execute("UPDATE maps SET updated_at = ? WHERE retriever = ?", [now, retriever])
 

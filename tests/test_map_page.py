@@ -73,8 +73,14 @@ def _select(at: AppTest, chart: int, doc_ids: set[str]) -> AppTest:
         for i, row in enumerate(data):
             if rows[int(row)] in doc_ids:
                 points.append(
-                    {"curve_number": curve, "point_number": i, "point_index": i, "x": float(xs[i]), "y": float(ys[i]),
-                     "customdata": int(row)}  # fmt: skip
+                    {
+                        "curve_number": curve,
+                        "point_number": i,
+                        "point_index": i,
+                        "x": float(xs[i]),
+                        "y": float(ys[i]),
+                        "customdata": int(row),
+                    }  # fmt: skip
                 )
     selection = {"selection": {"points": points, "point_indices": sorted({p["point_index"] for p in points}),
                                "box": [], "lasso": [{"xref": "x", "yref": "y", "x": [0, 1], "y": [0, 1]}]}}  # fmt: skip

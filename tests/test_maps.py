@@ -21,6 +21,7 @@ from curation.search import SearchError
 from curation.workspace import Workspace
 from embeddings.projection import fit_reducer, procrustes, transform
 from store import maps as map_store
+from store import vectors
 from store.queue import dequeue, queue_documents, queued_documents
 from tests.retrieval_data import add_retriever, corpus_rows, load_rows, passage_text
 
@@ -55,7 +56,7 @@ def test_map_is_reused_until_vectors_change_then_only_changes_are_placed(map_ws:
 
     rows = corpus_rows(4)
     rows[0]["text"] = "a rewritten page about heliospheric current sheets and solar wind sectors"
-    extra = [{**row, "doc_id": f"new-{i}", "url": f"https://science.nasa.gov/new/{i}"} for i, row in enumerate(rows[1:4])]
+    extra = [{**r, "doc_id": f"new-{i}", "url": f"https://science.nasa.gov/new/{i}"} for i, r in enumerate(rows[1:4])]
     load_rows(ws, [*rows, *extra], tmp_path / "changed.jsonl")
     assert map_status(ws, "tiny").to_place == 0  # the vectors have not changed yet
     embed(ws, "tiny")
@@ -70,6 +71,19 @@ def test_map_is_reused_until_vectors_change_then_only_changes_are_placed(map_ws:
     assert {d: after[d] for d in before if d != "doc-0-0"} == {d: xy for d, xy in before.items() if d != "doc-0-0"}
     assert {"new-0", "new-1", "new-2"} <= set(after)
     assert map_status(ws, "tiny").current
+
+
+def test_points_of_documents_without_vectors_are_removed(map_ws: Workspace) -> None:
+    ws = map_ws
+    project(ws, "tiny")
+    empty = {key: [] for key in ("doc_id", "passage", "text", "content_hash", *vectors.FILTER_COLUMNS)}
+    table = vectors.passages_table(empty, np.zeros((0, 32), dtype=np.float32))
+    vectors.write_documents(ws.vectors_dir, "tiny", table, replace=["doc-0-5"], table_fingerprint="unused")
+    status = map_status(ws, "tiny")
+    assert (status.to_place, status.to_remove, status.refit) == (0, 1, False)
+    removed = project(ws, "tiny")
+    assert (removed.points, removed.fitted_on, removed.cached) == (39, 40, False)
+    assert "doc-0-5" not in set(map_store.points(ws.db, "tiny")["doc_id"])
 
 
 def test_changed_retriever_settings_refit_and_a_grown_corpus_refits(
@@ -215,11 +229,12 @@ def test_clusters_are_named_by_their_documents_terms_and_take_in_new_points(map_
         words = " ".join(texts[d] for d in members)
         assert all(term in words for term in cluster.label.split(" · "))
 
-    load_rows(ws, [{**corpus_rows()[0], "doc_id": "late", "url": "https://science.nasa.gov/late"}], tmp_path / "l.jsonl")
+    late = {**corpus_rows()[0], "doc_id": "late", "url": "https://science.nasa.gov/late"}
+    load_rows(ws, [late], tmp_path / "late.jsonl")
     embed(ws, "tiny")
     project(ws, "tiny")
-    late = map_store.map_table(ws.db, "tiny").set_index("doc_id").loc["late", "cluster"]
-    assert late in {f"{c.cluster}: {c.label}" for c in clusters}
+    joined = map_store.map_table(ws.db, "tiny").set_index("doc_id").loc["late", "cluster"]
+    assert joined in {f"{c.cluster}: {c.label}" for c in clusters}
 
 
 def test_judging_queue_holds_each_document_once(map_ws: Workspace) -> None:
