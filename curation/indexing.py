@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Collection
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,7 +23,7 @@ from embeddings.quantization import to_storage, unpack_signs
 from embeddings.registry import RetrieverSpec, availability, fingerprint, get_spec, model_location
 from store import documents as document_store
 from store import vectors
-from store.locks import LockTimeout, file_lock
+from store.locks import job_lock
 
 if TYPE_CHECKING:  # the encoder imports torch: loaded only when a model is
     from embeddings.encoder import Encoder
@@ -155,15 +155,9 @@ def _passage_rows(docs: list[dict[str, object]], chunker: Chunker) -> dict[str, 
     return rows
 
 
-@contextmanager
-def _embed_lock(ws: Workspace, retriever: str) -> Iterator[None]:
-    try:
-        with file_lock(ws.vectors_dir / f"{table_name(retriever)}.embed.lock", exclusive=True, timeout=1.0):
-            yield
-    except LockTimeout:
-        raise EmbedBusy(
-            f"another embed job for {retriever!r} is running on this workspace; wait for it or stop it"
-        ) from None
+def _embed_lock(ws: Workspace, retriever: str) -> AbstractContextManager[None]:
+    busy = EmbedBusy(f"another embed job for {retriever!r} is running on this workspace; wait for it or stop it")
+    return job_lock(ws.vectors_dir / f"{table_name(retriever)}.embed.lock", busy)
 
 
 def coverage(ws: Workspace) -> list[RetrieverCoverage]:

@@ -2,8 +2,9 @@
 
 Pure functions of a map table (see `store.maps.map_table`), so the Map page stays layout and the
 selection logic (one map's selection lighting up the same documents on another) is testable alone.
-Every point carries its row in the map table as plotly `customdata`; titles, urls and the query are
-escaped before they reach hover labels, which plotly renders as HTML.
+Every point carries its row in the map table as plotly `customdata`; titles, urls, the query and group
+names (collections, cluster labels) are escaped before they reach hover labels and the legend, which
+plotly renders as HTML.
 """
 
 from __future__ import annotations
@@ -65,7 +66,6 @@ def map_figure(
     selected: Collection[str] | None = None,
     hits: Sequence[str] = (),
     query: tuple[float, float, str] | None = None,
-    title: str = "",
 ) -> go.Figure:
     """A WebGL scatter of a map, one trace per colour group.
 
@@ -86,7 +86,7 @@ def map_figure(
                 x=frame["x"].to_numpy()[rows],
                 y=frame["y"].to_numpy()[rows],
                 mode="markers",
-                name=f"{group} ({len(rows):,})",
+                name=f"{html.escape(group)} ({len(rows):,})",
                 customdata=rows,
                 hovertext=hover[rows],
                 hovertemplate="%{hovertext}<extra></extra>",
@@ -125,9 +125,8 @@ def map_figure(
             )
         )
     figure.update_layout(
-        title=title,
         height=620,
-        margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
         legend={"orientation": "h", "yanchor": "top", "y": -0.02, "itemsizing": "constant"},
         xaxis={"visible": False},
         yaxis={"visible": False, "scaleanchor": "x"},

@@ -12,8 +12,8 @@ from __future__ import annotations
 import functools
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +31,7 @@ from embeddings.quantization import to_storage, unpack_signs
 from embeddings.registry import fingerprint, get_spec
 from store import maps as map_store
 from store import vectors
-from store.locks import LockTimeout, file_lock
+from store.locks import job_lock
 
 if TYPE_CHECKING:
     from umap import UMAP
@@ -246,13 +246,9 @@ def _reducer(path: Path) -> UMAP:
     return projection.load_reducer(path)
 
 
-@contextmanager
-def _map_lock(ws: Workspace, retriever: str) -> Iterator[None]:
-    try:
-        with file_lock(ws.maps_dir / f"{table_name(retriever)}.lock", exclusive=True, timeout=1.0):
-            yield
-    except LockTimeout:
-        raise MapBusy(f"another map job for {retriever!r} is running on this workspace; wait for it") from None
+def _map_lock(ws: Workspace, retriever: str) -> AbstractContextManager[None]:
+    busy = MapBusy(f"another map job for {retriever!r} is running on this workspace; wait for it")
+    return job_lock(ws.maps_dir / f"{table_name(retriever)}.lock", busy)
 
 
 def query_overlay(ws: Workspace, retriever: str, query: str, *, k: int = 10) -> QueryOverlay:

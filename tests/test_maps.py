@@ -16,12 +16,13 @@ from curation.cli import app
 from curation.indexing import document_vectors, embed
 from curation.map_clusters import cluster_map
 from curation.map_view import HITS, QUERY, map_figure, selected_doc_ids
-from curation.maps import MapError, align, map_status, project, query_overlay
+from curation.maps import MapBusy, MapError, align, map_status, project, query_overlay
 from curation.search import SearchError
 from curation.workspace import Workspace
 from embeddings.projection import fit_reducer, procrustes, transform
 from store import maps as map_store
 from store import vectors
+from store.locks import LockTimeout, file_lock, job_lock
 from store.queue import dequeue, queue_documents, queued_documents
 from tests.retrieval_data import add_retriever, corpus_rows, load_rows, passage_text
 
@@ -200,6 +201,11 @@ def test_selection_on_one_map_lights_up_the_same_documents_on_the_other() -> Non
     assert star.hovertext[0] == f"query: {html.escape('<i>solar</i> wind')}"
     labels = " ".join(str(t) for trace in ringed.data for t in trace.hovertext)
     assert "<b onmouseover" not in labels and "&lt;b onmouseover=alert(1)&gt;" in labels and "&amp;b=2" in labels
+    odd = _frame(["a", "b"]).assign(collection=["<i>odd</i>", None])
+    assert sorted(t.name for t in map_figure(odd, colour_by="collection").data) == [
+        "&lt;i&gt;odd&lt;/i&gt; (1)",
+        "(none) (1)",
+    ]
 
 
 def test_query_is_placed_next_to_the_document_it_repeats(map_ws: Workspace) -> None:
@@ -248,6 +254,13 @@ def test_judging_queue_holds_each_document_once(map_ws: Workspace) -> None:
     assert dequeue(db, ["doc-0-1", "doc-0-9"]) == 1
     assert sorted(queued_documents(db)["doc_id"]) == ["doc-0-2", "doc-0-3"]
     assert queued_documents(db, "synthetic")["doc_id"].tolist() == ["doc-0-1"]
+
+
+def test_a_second_map_job_is_refused_while_one_runs(map_ws: Workspace, tmp_path: Path) -> None:
+    with file_lock(map_ws.maps_dir / "tiny.lock", exclusive=True, timeout=1.0), pytest.raises(MapBusy):
+        project(map_ws, "tiny")
+    with job_lock(tmp_path / "job.lock", MapBusy("busy")), pytest.raises(LockTimeout, match="inner"):
+        raise LockTimeout("inner")  # the job's own wait on the database is not "busy"
 
 
 def test_document_vectors_of_some_documents_match_the_full_set(map_ws: Workspace) -> None:
