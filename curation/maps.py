@@ -24,7 +24,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from curation.indexing import ProgressCallback, document_vectors, open_encoder, table_name
-from curation.search import SearchHit, current_table, search
+from curation.search import SearchHit, current_table, search, searchable_retrievers
 from curation.workspace import Workspace
 from embeddings import projection
 from embeddings.quantization import to_storage, unpack_signs
@@ -93,12 +93,7 @@ class _Plan:
 
 def mappable_retrievers(ws: Workspace) -> list[str]:
     """Dense retrievers whose vectors exist and match their settings."""
-    names = []
-    for name, spec in ws.settings.retrievers.items():
-        table = table_name(name)
-        if spec.kind != "bm25" and vectors.fingerprint(ws.vectors_dir, table) == fingerprint(spec):
-            names.append(name)
-    return names
+    return [name for name in searchable_retrievers(ws) if ws.settings.retrievers[name].kind != "bm25"]
 
 
 def map_status(ws: Workspace, retriever: str) -> MapStatus:

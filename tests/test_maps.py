@@ -263,7 +263,9 @@ def test_a_second_map_job_is_refused_while_one_runs(map_ws: Workspace, tmp_path:
         raise LockTimeout("inner")  # the job's own wait on the database is not "busy"
 
 
-def test_document_vectors_of_some_documents_match_the_full_set(map_ws: Workspace) -> None:
+@pytest.mark.parametrize("prefilter_max_ids", [1, 5_000])  # a scan of all passages, or a doc_id filter
+def test_document_vectors_of_some_documents_match_the_full_set(map_ws: Workspace, prefilter_max_ids: int) -> None:
+    map_ws.update_settings("vectors", "prefilter_max_ids", prefilter_max_ids)
     every_id, every = document_vectors(map_ws, "tiny")
     some_id, some = document_vectors(map_ws, "tiny", doc_ids=["doc-2-3", "doc-0-1", "nope"])
     assert sorted(some_id) == ["doc-0-1", "doc-2-3"]
