@@ -1,7 +1,7 @@
 """Clusters of a map: k-means on the 2-D points (the groups a curator sees), named by their top terms.
 
-A cluster's label is its three most distinctive terms: TF-IDF over one text per cluster (the titles and
-openings of a sample of its documents), so words common to every cluster weigh little.
+A cluster's label is its three most distinctive terms: those whose TF-IDF weight over a sample of its
+documents (titles and openings) most exceeds their weight in the other clusters' documents.
 """
 
 from __future__ import annotations
@@ -48,7 +48,10 @@ def cluster_map(ws: Workspace, retriever: str, k: int | None = None) -> list[Map
 
 
 def _labels(ws: Workspace, doc_ids: pd.Series, assignment: np.ndarray, k: int) -> list[str]:
-    """The top terms of each cluster, from a sample of its documents."""
+    """The top terms of each cluster: TF-IDF weights higher in its documents than in the others'.
+
+    Read from a sample of each cluster; words in more than half the sampled documents name no cluster.
+    """
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     rng = np.random.default_rng(ws.settings.maps.seed)
@@ -58,17 +61,26 @@ def _labels(ws: Workspace, doc_ids: pd.Series, assignment: np.ndarray, k: int) -
         for doc_id in rng.permutation(members)[:DOCS_PER_LABEL]:
             sampled[str(doc_id)] = cluster
     fields = document_store.document_fields(ws.db, list(sampled), ("title", "text"))
-    texts = [""] * k
-    for doc_id, title, text in fields[["doc_id", "title", "text"]].itertuples(index=False):
-        texts[sampled[doc_id]] += f" {title or ''} {(text or '')[:CHARS_PER_DOC]}"
-    vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, token_pattern=r"(?u)\b[^\W\d_]{3,}\b")
+    pairs = zip(fields["title"].fillna(""), fields["text"].fillna(""), strict=True)
+    texts = [f"{title} {text[:CHARS_PER_DOC]}" for title, text in pairs]
+    clusters = fields["doc_id"].map(sampled).to_numpy()
+    vectorizer = TfidfVectorizer(
+        stop_words="english", sublinear_tf=True, max_df=0.5, token_pattern=r"(?u)\b[^\W\d_]{3,}\b"
+    )
     try:
-        weights = vectorizer.fit_transform(texts).toarray()
-    except ValueError:  # no word left in any cluster (empty or stop words only)
+        weights = vectorizer.fit_transform(texts)
+    except ValueError:  # no word left (empty texts, stop words only, or every word everywhere)
         return [f"cluster {cluster}" for cluster in range(k)]
     terms = vectorizer.get_feature_names_out()
     labels = []
-    for cluster, row in enumerate(weights):
-        top = [terms[i] for i in np.argsort(-row, kind="stable")[:TERMS_PER_LABEL] if row[i] > 0]
+    for cluster in range(k):
+        inside, outside = clusters == cluster, clusters != cluster
+        if not inside.any():
+            labels.append(f"cluster {cluster}")
+            continue
+        lift = np.asarray(weights[inside].mean(axis=0)).ravel()
+        if outside.any():
+            lift -= np.asarray(weights[outside].mean(axis=0)).ravel()
+        top = [terms[i] for i in np.argsort(-lift, kind="stable")[:TERMS_PER_LABEL] if lift[i] > 0]
         labels.append(" · ".join(top) or f"cluster {cluster}")
     return labels

@@ -234,6 +234,7 @@ def test_clusters_are_named_by_their_documents_terms_and_take_in_new_points(map_
         assert len(members) == cluster.size
         words = " ".join(texts[d] for d in members)
         assert all(term in words for term in cluster.label.split(" · "))
+        assert not {"page", "record"} & set(cluster.label.split(" · "))  # in every document: names no cluster
 
     late = {**corpus_rows()[0], "doc_id": "late", "url": "https://science.nasa.gov/late"}
     load_rows(ws, [late], tmp_path / "late.jsonl")
