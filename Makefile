@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python bench/embed.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/judging.py
+	$(BIN)/python bench/umap.py
 
 lint: install
 	$(BIN)/ruff check .

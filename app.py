@@ -15,6 +15,9 @@ PAGES = {
         st.Page("pages/embed.py", title="Embed", icon=":material/memory:"),
         st.Page("pages/search.py", title="Search", icon=":material/search:"),
     ],
+    "Explore": [
+        st.Page("pages/map.py", title="Map", icon=":material/scatter_plot:"),
+    ],
     "Curation": [
         st.Page("pages/review.py", title="Filter & review", icon=":material/filter_alt:"),
     ],

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Collection
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,7 +24,7 @@ from embeddings.quantization import to_storage, unpack_signs
 from embeddings.registry import RetrieverSpec, availability, fingerprint, get_spec, model_location
 from store import documents as document_store
 from store import vectors
-from store.locks import LockTimeout, file_lock
+from store.locks import job_lock
 
 if TYPE_CHECKING:  # the encoder imports torch: loaded only when a model is
     from embeddings.encoder import Encoder
@@ -151,15 +151,9 @@ def _passage_rows(docs: list[dict[str, object]], chunker: Chunker) -> dict[str, 
     return rows
 
 
-@contextmanager
-def _embed_lock(ws: Workspace, retriever: str) -> Iterator[None]:
-    try:
-        with file_lock(ws.vectors_dir / f"{table_name(retriever)}.embed.lock", exclusive=True, timeout=1.0):
-            yield
-    except LockTimeout:
-        raise EmbedBusy(
-            f"another embed job for {retriever!r} is running on this workspace; wait for it or stop it"
-        ) from None
+def _embed_lock(ws: Workspace, retriever: str) -> AbstractContextManager[None]:
+    busy = EmbedBusy(f"another embed job for {retriever!r} is running on this workspace; wait for it or stop it")
+    return job_lock(ws.vectors_dir / f"{table_name(retriever)}.embed.lock", busy)
 
 
 def coverage(ws: Workspace) -> list[RetrieverCoverage]:
@@ -186,28 +180,37 @@ def _coverage(ws: Workspace, name: str, spec: RetrieverSpec) -> RetrieverCoverag
     )
 
 
-def document_vectors(ws: Workspace, retriever: str, *, batch_rows: int = 65_536) -> tuple[list[str], np.ndarray]:
+def document_vectors(
+    ws: Workspace, retriever: str, *, doc_ids: Collection[str] | None = None, batch_rows: int = 65_536
+) -> tuple[list[str], np.ndarray]:
     """One unit vector per document: its passages' mean direction (sign vectors for binary ones).
 
-    Streamed from LanceDB in batches, so memory holds the result and one batch, not every passage.
+    `doc_ids` limits the result to those documents (a few are read through the doc_id index, many by
+    a scan). Streamed from LanceDB in batches, so memory holds the result and one batch, not every passage.
     """
     spec = get_spec(ws.settings.retrievers, retriever)
     if spec.kind == "bm25":
         raise ValueError(f"retriever {retriever!r} is full-text only and has no vectors")
     name = table_name(retriever)
-    doc_ids = vectors.present_documents(ws.vectors_dir, name)["doc_id"].to_pylist()
-    position = {doc_id: i for i, doc_id in enumerate(doc_ids)}
+    present = vectors.present_documents(ws.vectors_dir, name)["doc_id"].to_pylist()
+    wanted = None if doc_ids is None else set(doc_ids)
+    ids = present if wanted is None else [d for d in present if d in wanted]
+    position = {doc_id: i for i, doc_id in enumerate(ids)}
+    few = wanted is not None and 0 < len(ids) <= ws.settings.vectors.prefilter_max_ids
+    batches = vectors.scan_vectors(
+        ws.vectors_dir, name, batch_rows=batch_rows, where=vectors.in_list("doc_id", ids) if few else None
+    )
     sums: np.ndarray | None = None
-    for batch in vectors.scan_vectors(ws.vectors_dir, name, batch_rows=batch_rows):
+    for batch in batches if ids else ():
         column = batch.column("vector")
         width = column.type.list_size
         matrix = column.flatten().to_numpy(zero_copy_only=False).reshape(-1, width)
         matrix = unpack_signs(matrix, width * 8) if spec.precision == "binary" else matrix.astype(np.float32)
         if sums is None:
-            sums = np.zeros((len(doc_ids), matrix.shape[1]), dtype=np.float32)
-        rows = np.fromiter((position[d] for d in batch.column("doc_id").to_pylist()), dtype=np.int64)
-        np.add.at(sums, rows, matrix)
+            sums = np.zeros((len(ids), matrix.shape[1]), dtype=np.float32)
+        rows = np.fromiter((position.get(d, -1) for d in batch.column("doc_id").to_pylist()), dtype=np.int64)
+        np.add.at(sums, rows[rows >= 0], matrix[rows >= 0])
     if sums is None:
         return [], np.zeros((0, 0), dtype=np.float32)
     norms = np.linalg.norm(sums, axis=1, keepdims=True)
-    return doc_ids, sums / np.where(norms == 0, 1.0, norms)
+    return ids, sums / np.where(norms == 0, 1.0, norms)

@@ -189,18 +189,7 @@ class _Searcher:
             if mode == "hybrid":
                 raise SearchError(f"{retriever!r} is full-text only; hybrid search needs a dense retriever")
             mode = "fts"
-        table = table_name(retriever)
-        built = vectors.fingerprint(ws.vectors_dir, table)
-        if built is None:
-            raise SearchError(
-                f"retriever {retriever!r} has no vectors yet; run `sde-workbench embed --retriever {retriever}` "
-                "or use the Embed page"
-            )
-        if built != fingerprint(spec):
-            raise SearchError(
-                f"retriever {retriever!r} changed in workbench.toml since its vectors were made; "
-                f"run `sde-workbench embed --retriever {retriever}` to rebuild them"
-            )
+        table = current_table(ws, retriever)
         encoder = open_encoder(ws, retriever) if mode != "fts" else None
         return cls(ws, retriever, spec, table, mode, encoder)
 
@@ -313,6 +302,24 @@ def _rows(found: pa.Table, scores: np.ndarray) -> Ranked:
     texts = found["text"].to_pylist()
     order = np.argsort(-scores, kind="stable")
     return [(doc_ids[i], float(scores[i]), texts[i]) for i in order]
+
+
+def current_table(ws: Workspace, retriever: str) -> str:
+    """The vector table of a retriever whose vectors exist and match its settings; SearchError saying what
+    to run otherwise."""
+    table = table_name(retriever)
+    built = vectors.fingerprint(ws.vectors_dir, table)
+    if built is None:
+        raise SearchError(
+            f"retriever {retriever!r} has no vectors yet; run `sde-workbench embed --retriever {retriever}` "
+            "or use the Embed page"
+        )
+    if built != fingerprint(get_spec(ws.settings.retrievers, retriever)):
+        raise SearchError(
+            f"retriever {retriever!r} changed in workbench.toml since its vectors were made; "
+            f"run `sde-workbench embed --retriever {retriever}` to rebuild them"
+        )
+    return table
 
 
 def searchable_retrievers(ws: Workspace) -> list[str]:

@@ -20,6 +20,7 @@ from pydantic_settings import (
 from curation.evaluation_settings import EvaluationSettings, ExportSettings, FinetuneSettings
 from curation.judging_settings import JudgingSettings
 from curation.llm_settings import LLMSettings
+from curation.map_settings import MapSettings
 from curation.rules import RulesSettings
 from embeddings.registry import DEFAULT_RETRIEVERS, RetrieverSpec, with_default_retrievers
 from embeddings.settings import EmbeddingSettings
@@ -52,6 +53,7 @@ class WorkbenchSettings(BaseSettings):
     export: ExportSettings = Field(default_factory=ExportSettings)
     finetune: FinetuneSettings = Field(default_factory=FinetuneSettings)
     judging: JudgingSettings = Field(default_factory=JudgingSettings)
+    maps: MapSettings = Field(default_factory=MapSettings)
 
     @field_validator("retrievers", mode="before")
     @classmethod

@@ -55,6 +55,13 @@ class Workspace:
         return self.root / "exports"
 
     @property
+    def maps_dir(self) -> Path:
+        """Fitted map reducers (their points are in the database)."""
+        path = self.root / "maps"
+        path.mkdir(exist_ok=True)
+        return path
+
+    @property
     def rejects_dir(self) -> Path:
         path = self.exports_dir / "rejects"
         path.mkdir(parents=True, exist_ok=True)

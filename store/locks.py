@@ -13,7 +13,7 @@ import fcntl
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 
@@ -46,3 +46,17 @@ def file_lock(path: Path, *, exclusive: bool, timeout: float, poll: float = 0.02
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+@contextmanager
+def job_lock(path: Path, busy: Exception) -> Iterator[None]:
+    """Hold `path` alone for one long job; raise `busy` at once if another process holds it.
+
+    Only taking the lock turns into `busy`: a LockTimeout from the job's own work passes through as is.
+    """
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(file_lock(path, exclusive=True, timeout=1.0))
+        except LockTimeout:
+            raise busy from None
+        yield

@@ -211,4 +211,49 @@ MIGRATIONS: list[list[str]] = [
         GROUP BY doc_id
         """,
     ],
+    # 5: UMAP maps per retriever (the fitted reducer is a file under maps/, named here), each document's
+    # point with the content hash of the vector it was placed from, clusters of a map, and queues of
+    # documents picked for later work (the map's "queue for judging")
+    [
+        """
+        CREATE TABLE maps (
+            retriever VARCHAR PRIMARY KEY,
+            fingerprint VARCHAR NOT NULL,
+            reducer VARCHAR NOT NULL,
+            fitted_on INTEGER NOT NULL,
+            fitted_at TIMESTAMP NOT NULL,
+            updated_at TIMESTAMP NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE map_points (
+            retriever VARCHAR NOT NULL,
+            doc_id VARCHAR NOT NULL,
+            content_hash VARCHAR NOT NULL,
+            x REAL NOT NULL,
+            y REAL NOT NULL,
+            cluster INTEGER,
+            PRIMARY KEY (retriever, doc_id)
+        )
+        """,
+        """
+        CREATE TABLE map_clusters (
+            retriever VARCHAR NOT NULL,
+            cluster INTEGER NOT NULL,
+            label VARCHAR NOT NULL,
+            x REAL NOT NULL,
+            y REAL NOT NULL,
+            PRIMARY KEY (retriever, cluster)
+        )
+        """,
+        """
+        CREATE TABLE document_queue (
+            doc_id VARCHAR NOT NULL,
+            queue VARCHAR NOT NULL DEFAULT 'judging',
+            added_by VARCHAR NOT NULL,
+            added_at TIMESTAMP NOT NULL DEFAULT now(),
+            PRIMARY KEY (queue, doc_id)
+        )
+        """,
+    ],
 ]

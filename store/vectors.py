@@ -228,10 +228,14 @@ def hybrid(
     return query.limit(limit).select(["doc_id", "passage", "text"]).to_arrow()
 
 
-def scan_vectors(vectors_dir: Path, name: str, *, batch_rows: int = 65_536) -> Iterator[pa.RecordBatch]:
-    """Every passage's doc_id and vector, streamed in record batches."""
-    reader = _open(vectors_dir, name).search().select(["doc_id", "vector"]).to_batches(batch_rows)
-    yield from reader
+def scan_vectors(
+    vectors_dir: Path, name: str, *, batch_rows: int = 65_536, where: str | None = None
+) -> Iterator[pa.RecordBatch]:
+    """Every passage's doc_id and vector (of the passages matching `where`), streamed in record batches."""
+    query = _open(vectors_dir, name).search()
+    if where:
+        query = query.where(where)
+    yield from query.select(["doc_id", "vector"]).to_batches(batch_rows)
 
 
 def quote(value: str) -> str:

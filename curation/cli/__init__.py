@@ -11,6 +11,7 @@ from curation.cli import (
     evaluation_commands,
     filter_commands,
     judging_commands,
+    map_commands,
     retrieval_commands,
     workspace_commands,
 )
@@ -45,6 +46,7 @@ filter_commands.register(app)
 retrieval_commands.register(app)
 evaluation_commands.register(app)
 judging_commands.register(app)
+map_commands.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,201 @@
+"""Map: each retriever's documents on a 2-D UMAP map; colour, filter, overlay a query, select and act.
+
+Same as `sde-workbench map --retriever NAME` for building and updating maps.
+"""
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from curation.map_clusters import cluster_map
+from curation.map_view import COLOUR_BY, HITS, filter_points, map_figure, selected_doc_ids
+from curation.maps import MapBusy, MapError, align, map_status, mappable_retrievers, project, query_overlay
+from curation.review import decide
+from curation.search import SearchError
+from embeddings.registry import RetrieverUnavailable, UnknownRetriever
+from pages.common import curator, run_with_progress, workspace
+from store import maps as map_store
+from store.queue import queue_documents, queued_documents
+
+EXPECTED = (MapError, MapBusy, SearchError, RetrieverUnavailable, UnknownRetriever)
+SELECTION = "map_selection"  # doc_ids selected on either map, or None
+SHOWN_COLUMNS = ["doc_id", "title", "url", "division", "document_type", "collection", "verdict", "judgment", "cluster"]
+
+ws = workspace()
+st.title("Map")
+st.caption(
+    "Each point is a document, placed by UMAP from its vector. Box or lasso to select (the same documents light "
+    "up on the other map), then keep, drop, queue for judging or export them."
+)
+
+names = mappable_retrievers(ws)
+if not names:
+    st.info("No retriever has vectors yet. Embed one on the **Embed** page or run `sde-workbench embed -r minilm`.")
+    st.stop()
+
+top = st.columns(3)
+left_name = top[0].selectbox("Retriever", names, key="map_retriever")
+compare = top[1].selectbox("Side by side with", ["(none)", *(n for n in names if n != left_name)], key="map_compare")
+shown = [left_name] if compare == "(none)" else [left_name, compare]
+
+
+def build_controls(name: str) -> dict[str, Any] | None:
+    """The map's record, after offering to build or update it; None when it has no map yet."""
+    status = map_status(ws, name)
+    if not status.current:
+        if not status.built:
+            label, note = f"Build the map of {name}", f"{name} has no map yet."
+        elif status.refit:
+            label, note = f"Refit the map of {name}", "The corpus outgrew the sample this map was fitted on."
+        else:
+            label = f"Update the map of {name}"
+            note = f"{status.to_place:,} documents to place, {status.to_remove:,} to remove."
+        st.caption(note)
+        if st.button(label, key=f"build_{name}", icon=":material/scatter_plot:", type="primary"):
+            run_with_progress(
+                lambda progress: project(ws, name, progress=progress),
+                EXPECTED,
+                f"Placing {name}'s documents: {{done}} / {{total}}",
+            )
+            st.rerun()
+    return map_store.map_record(ws.db, name)
+
+
+records: dict[str, dict[str, Any]] = {}
+try:
+    for column, name in zip(st.columns(len(shown)), shown, strict=True):
+        with column:
+            if record := build_controls(name):
+                records[name] = record
+except EXPECTED as exc:
+    st.error(str(exc))
+    st.stop()
+shown = list(records)
+if not shown:
+    st.stop()
+
+frames = {name: map_store.map_table(ws.db, name) for name in shown}
+has_clusters = any(frame["cluster"].notna().any() for frame in frames.values())
+options = [key for key in COLOUR_BY if key != "cluster" or has_clusters]
+colour_by = top[2].selectbox("Colour by", options, format_func=COLOUR_BY.get, key="map_colour")
+
+with st.expander("Filter points"):
+    facets = ["division", "document_type", "collection", *(["cluster"] if has_clusters else [])]
+    filter_columns = st.columns(len(facets))
+    everything = pd.concat(frames.values())
+    chosen = {
+        facet: filter_columns[i].multiselect(
+            COLOUR_BY[facet], sorted(everything[facet].fillna("(none)").astype(str).unique()), key=f"filter_{facet}"
+        )
+        for i, facet in enumerate(facets)
+    }
+
+with st.expander("Clusters"):
+    st.caption("k-means on the map's points, each cluster named by its most distinctive terms.")
+    k = st.number_input("Clusters", 2, 100, ws.settings.maps.clusters, key="cluster_k")
+    for name in shown:
+        if st.button(f"Cluster the map of {name}", key=f"cluster_{name}"):
+            cluster_map(ws, name, int(k))
+            st.rerun()
+        clusters = map_store.clusters(ws.db, name)
+        if not clusters.empty:
+            st.dataframe(clusters, hide_index=True, width="stretch")
+
+query_columns = st.columns([4, 1])
+query = query_columns[0].text_input("Query", placeholder="sea surface temperature anomalies", key="map_query")
+hits_k = query_columns[1].number_input("Top hits", 1, 100, 10, key="map_hits")
+
+
+@st.cache_data(max_entries=8, show_spinner="Placing the query...")
+def overlay(root: str, name: str, text: str, k: int, version: str) -> dict[str, Any]:
+    """The query's place and hits on a map; `root` and `version` (the map's state) key the cache."""
+    return query_overlay(ws, name, text, k=k).model_dump()
+
+
+def remember(side: int) -> None:
+    """Selection callback: the documents selected on the map drawn at `side`, for every map to light up."""
+    event = st.session_state[f"map_chart_{side}"]
+    picked = selected_doc_ids(st.session_state.get(f"map_ids_{side}", []), event["selection"]["points"])
+    st.session_state[SELECTION] = picked or None
+
+
+selected = st.session_state.get(SELECTION)
+reference: pd.DataFrame | None = None
+for side, (column, name) in enumerate(zip(st.columns(len(shown)), shown, strict=True)):
+    frame = filter_points(frames[name], chosen).reset_index(drop=True)
+    to_reference = None
+    if reference is not None:
+        frame, to_reference = align(reference, frame)
+    else:
+        reference = frame
+    hits: list[str] = []
+    placed = None
+    record = records[name]
+    if query.strip():
+        try:
+            found = overlay(str(ws.root), name, query, int(hits_k), f"{record['reducer']}@{record['updated_at']}")
+        except EXPECTED as exc:
+            column.error(str(exc))
+        else:
+            hits = [hit["doc_id"] for hit in found["hits"]]
+            xy = np.array([[found["x"], found["y"]]])
+            x, y = (to_reference(xy) if to_reference else xy)[0]
+            placed = (float(x), float(y), query)
+    with column:
+        st.caption(f"**{name}**: {len(frame):,} of {record['points']:,} points, fitted on {record['fitted_on']:,}")
+        st.session_state[f"map_ids_{side}"] = frame["doc_id"].tolist()
+        figure = map_figure(frame, colour_by=colour_by, selected=selected, hits=hits, query=placed)
+        st.plotly_chart(
+            figure,
+            key=f"map_chart_{side}",
+            on_select=lambda side=side: remember(side),
+            selection_mode=("box", "lasso", "points"),
+            width="stretch",
+        )
+        if hits:
+            in_view = sum(trace.name == HITS for trace in figure.data)
+            st.caption(f"{len(hits)} hits for the query, ringed on the map" + ("" if in_view else " (none in view)"))
+
+# -- the selection -----------------------------------------------------------------------------------------------
+queued = queued_documents(ws.db)
+st.caption(f"{len(queued):,} documents queued for judging.")
+if not selected:
+    st.caption("Select points with the box or lasso tool to list them here.")
+    st.stop()
+
+everything = pd.concat(frames.values()).drop_duplicates("doc_id").set_index("doc_id", drop=False)
+rows = everything.loc[everything.index.intersection(selected), SHOWN_COLUMNS]
+st.subheader(f"{len(rows):,} selected documents")
+st.dataframe(rows, hide_index=True, width="stretch")
+ids = rows["doc_id"].tolist()
+
+who = curator()
+if not who:
+    st.warning("Enter your name as **Curator** in the sidebar to keep, drop or queue documents.")
+note = st.text_input("Note (optional, stored with a keep or drop decision)", key="map_note")
+actions = st.columns(5)
+if actions[0].button(f"Keep {len(ids):,}", disabled=not who, icon=":material/check:", key="map_keep"):
+    decide(ws, ids, kept=True, curator=who, note=note)
+    st.toast(f"{len(ids):,} documents kept")
+    st.rerun()
+if actions[1].button(f"Drop {len(ids):,}", disabled=not who, icon=":material/block:", key="map_drop"):
+    decide(ws, ids, kept=False, curator=who, note=note)
+    st.toast(f"{len(ids):,} documents dropped")
+    st.rerun()
+if actions[2].button("Queue for judging", disabled=not who, icon=":material/playlist_add:", key="map_queue"):
+    added = queue_documents(ws.db, ids, added_by=who)
+    st.toast(f"{added:,} documents queued for judging ({len(ids) - added:,} already were)")
+    st.rerun()
+actions[3].download_button(
+    "Export ids (CSV)",
+    pd.DataFrame({"doc_id": ids}).to_csv(index=False),
+    file_name="selected_doc_ids.csv",
+    mime="text/csv",
+    icon=":material/download:",
+    key="map_export",
+)
+if actions[4].button("Clear selection", key="map_clear"):
+    st.session_state[SELECTION] = None
+    st.rerun()
