@@ -25,6 +25,7 @@ from curation.loaders import InputError, Reject
 from curation.review import CuratorRequired
 from store import documents as document_store
 from store import queries as query_store
+from store import queue as queue_store
 
 if TYPE_CHECKING:
     from pydantic_ai import Agent
@@ -201,6 +202,14 @@ def pick_documents(
     return picked
 
 
+def queued_documents(ws: Workspace) -> list[str]:
+    """The documents a curator queued for judging (on the Map page), oldest first: "selected documents"."""
+    picked = queue_store.queued_documents(ws.db)["doc_id"].tolist()
+    if not picked:
+        raise InputError("no documents are queued for judging; select some on the Map page and queue them")
+    return picked
+
+
 class GenerationResult(BaseModel):
     """What one generation run did."""
 
@@ -210,6 +219,7 @@ class GenerationResult(BaseModel):
     generated: int = Field(0, description="queries stored")
     dropped: int = Field(0, description="queries left out for a pronoun or vague reference")
     errors: int = Field(0, description="documents the LLM failed on after retries (a re-run tries them again)")
+    dequeued: int = Field(0, description="documents taken out of the judging queue because they now have queries")
     calls: int = 0
     tokens: int = 0
     stopped: Literal["cancelled", "budget"] | None = None
@@ -225,11 +235,14 @@ def generate_queries(
     progress: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
     model: Model | None = None,
+    dequeue: bool = False,
 ) -> GenerationResult:
     """Ask the LLM for standalone queries about each document and add them to `query_set` (origin `generated`).
 
     Documents the set already has generated queries for are skipped. `model` replaces the one built from
-    `settings` (tests pass pydantic-ai's FunctionModel). Raises `LLMError` when the model cannot be used.
+    `settings` (tests pass pydantic-ai's FunctionModel). With `dequeue`, documents that now have queries
+    leave the judging queue (their work moves on to judging); failed ones stay for the next run.
+    Raises `LLMError` when the model cannot be used.
     """
     from curation.llm import build_model, run_prompts
 
@@ -260,6 +273,9 @@ def generate_queries(
         progress(0, len(pending))
     stats = run_prompts(query_agent(settings), prompts(), settings, on_result, model=model, cancel=cancel)
     result.errors, result.calls, result.tokens, result.stopped = stats.failed, stats.calls, stats.tokens, stats.stopped
+    if dequeue:
+        done = query_store.generated_from(ws.db, query_set)
+        result.dequeued = queue_store.dequeue(ws.db, [d for d in doc_ids if d in done])
     return result
 
 

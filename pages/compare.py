@@ -7,16 +7,16 @@ from curation.comparison import ComparedDoc, allowed_documents, jaccard, ranking
 from curation.judgments import current_judgments, label
 from curation.llm_settings import LLMError
 from curation.loaders import InputError
-from curation.queries import add_query, generate_queries, pick_documents
+from curation.queries import add_query, generate_queries, pick_documents, queued_documents
 from curation.review import CuratorRequired
 from curation.runs import NoStoredRun
-from curation.search import SearchError, make_run
-from embeddings.registry import RetrieverUnavailable, UnknownRetriever
+from curation.search import RETRIEVAL_ERRORS, make_run
 from pages.common import curator, query_set_choice, ranking_choice, run_with_progress, workspace
+from store import queue as queue_store
 from store.documents import counts_by
 from store.queries import load_queries
 
-EXPECTED = (SearchError, RetrieverUnavailable, UnknownRetriever, NoStoredRun)
+EXPECTED = (*RETRIEVAL_ERRORS, NoStoredRun)
 
 ws = workspace()
 settings = ws.settings.judging
@@ -45,9 +45,17 @@ with st.expander("Add a query to this set", icon=":material/add:"):
         else:
             st.session_state["cmp_query"] = load_queries(ws.db, query_set)["query_id"].tolist().index(new_id)
             st.rerun()
-with st.expander("Generate queries with the LLM for a sample of documents", icon=":material/smart_toy:"):
+with st.expander("Generate queries with the LLM for documents", icon=":material/smart_toy:"):
     llm = ws.settings.llm
+    queued = len(queue_store.queued_documents(ws.db))
     with st.form("cmp_generate"):
+        source = st.radio(
+            "Documents",
+            ["sample", "queue"],
+            format_func={"sample": "a seeded sample", "queue": f"queued for judging on the Map page ({queued})"}.get,
+            horizontal=True,
+            key="cmp_gen_source",
+        )
         g = st.columns([2, 1, 1])
         model = g[0].text_input("Model (PROVIDER:MODEL)", llm.model_id, key="cmp_gen_model")
         docs = int(g[1].number_input("Documents", 1, 1000, 10, key="cmp_gen_docs"))
@@ -61,18 +69,24 @@ with st.expander("Generate queries with the LLM for a sample of documents", icon
     if generate:
         try:
             chosen = llm.with_overrides(model.strip(), base_url.strip() or None)
-            doc_ids = pick_documents(ws, docs, division=None if division == "all" else division, kept_only=gen_kept)
+            if source == "queue":
+                doc_ids = queued_documents(ws)
+            else:
+                doc_ids = pick_documents(ws, docs, division=None if division == "all" else division, kept_only=gen_kept)
         except (LLMError, InputError) as exc:
             st.error(str(exc))
             st.stop()
         made = run_with_progress(
-            lambda progress: generate_queries(ws, chosen, query_set, doc_ids, per_document=per_doc, progress=progress),
+            lambda progress: generate_queries(
+                ws, chosen, query_set, doc_ids, per_document=per_doc, progress=progress, dequeue=source == "queue"
+            ),
             (LLMError,),
             "Writing queries: {done}/{total} documents",
         )
         st.success(
             f"{made.generated} queries from {made.documents - made.done_before - made.errors} documents "
-            f"({made.done_before} had queries already, {made.dropped} vague ones left out, {made.errors} failed)"
+            f"({made.done_before} had queries already, {made.dropped} vague ones left out, {made.errors} failed"
+            + (f", {made.dequeued} taken out of the judging queue)" if source == "queue" else ")")
         )
         queries = load_queries(ws.db, query_set)
 if queries.empty:

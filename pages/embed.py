@@ -7,8 +7,8 @@ import streamlit as st
 from tqdm import tqdm
 
 from curation.indexing import EmbedBusy, coverage, embed
-from embeddings.device import DeviceUnavailable, detect_device
-from embeddings.registry import RetrieverUnavailable
+from curation.search import RETRIEVAL_ERRORS
+from embeddings.device import detect_device
 from pages.common import workspace
 
 ws = workspace()
@@ -58,7 +58,7 @@ else:
             result = embed(
                 ws, name, device=None if device == "auto" else device, batch_size=batch_size or None, progress=report
             )
-        except (RetrieverUnavailable, DeviceUnavailable, EmbedBusy) as exc:
+        except (*RETRIEVAL_ERRORS, EmbedBusy) as exc:
             bar.empty()
             st.error(str(exc))
             st.stop()

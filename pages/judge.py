@@ -24,8 +24,7 @@ from curation.judgments import (
     undo,
 )
 from curation.runs import NoStoredRun
-from curation.search import SearchError
-from embeddings.registry import RetrieverUnavailable, UnknownRetriever
+from curation.search import RETRIEVAL_ERRORS
 from pages.common import curator, query_set_choice, ranking_choice, run_with_progress, workspace
 from store.documents import counts_by, get_documents
 
@@ -64,7 +63,7 @@ built = st.session_state.get("judge_queue")
 if rebuild or built is None or built.setup != setup:
     built = run_with_progress(
         lambda progress: build_queue(ws, setup, p=settings.rbo_p, progress=progress),
-        (JudgingError, SearchError, RetrieverUnavailable, UnknownRetriever, NoStoredRun),
+        (JudgingError, *RETRIEVAL_ERRORS, NoStoredRun),
         "Ranking queries: {done}/{total}",
     )
     st.session_state["judge_queue"] = built

@@ -13,13 +13,12 @@ from curation.map_clusters import cluster_map
 from curation.map_view import COLOUR_BY, HITS, filter_points, map_figure, selected_doc_ids
 from curation.maps import MapBusy, MapError, align, map_status, mappable_retrievers, project, query_overlay
 from curation.review import decide
-from curation.search import SearchError
-from embeddings.registry import RetrieverUnavailable, UnknownRetriever
+from curation.search import RETRIEVAL_ERRORS
 from pages.common import curator, run_with_progress, workspace
 from store import maps as map_store
 from store.queue import queue_documents, queued_documents
 
-EXPECTED = (MapError, MapBusy, SearchError, RetrieverUnavailable, UnknownRetriever)
+EXPECTED = (MapError, MapBusy, *RETRIEVAL_ERRORS)
 SELECTION = "map_selection"  # doc_ids selected on either map, or None
 SHOWN_COLUMNS = ["doc_id", "title", "url", "division", "document_type", "collection", "verdict", "judgment", "cluster"]
 

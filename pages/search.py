@@ -4,8 +4,7 @@ import html
 
 import streamlit as st
 
-from curation.search import MODES, SearchError, filter_clause, highlight, search, searchable_retrievers
-from embeddings.registry import RetrieverUnavailable
+from curation.search import MODES, RETRIEVAL_ERRORS, filter_clause, highlight, search, searchable_retrievers
 from pages.common import workspace
 from store.documents import counts_by
 from store.verdicts import kept_doc_ids
@@ -42,7 +41,7 @@ if not query.strip():
     st.stop()
 try:
     hits = search(ws, retriever, query, k=int(k), mode=mode, where=filter_clause(**chosen), restrict_to=restrict_to)
-except (SearchError, RetrieverUnavailable) as exc:
+except RETRIEVAL_ERRORS as exc:
     st.error(str(exc))
     st.stop()
 

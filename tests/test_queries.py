@@ -23,11 +23,14 @@ from curation.queries import (
     generate_queries,
     import_query_file,
     pick_documents,
+    queued_documents,
     standalone_problem,
 )
 from curation.review import decide
 from curation.workspace import Workspace
+from store import queue as queue_store
 from store.queries import list_query_sets, load_queries
+from store.queue import queue_documents
 
 CLI = str(Path(sys.executable).with_name("sde-workbench"))
 SITE = "https://science.nasa.gov"
@@ -120,6 +123,24 @@ def test_documents_are_picked_from_kept_ones_reproducibly(pages: Workspace) -> N
     assert pick_documents(pages, 1, seed=7) == pick_documents(pages, 1, seed=7)
 
 
+def test_documents_queued_on_the_map_are_the_selected_documents(pages: Workspace) -> None:
+    with pytest.raises(InputError, match="Map page"):
+        queued_documents(pages)
+    queue_documents(pages.db, [f"{SITE}/parker", f"{SITE}/aerosols"], added_by="ana")
+    assert sorted(queued_documents(pages)) == [f"{SITE}/aerosols", f"{SITE}/parker"]
+    scripted = Scripted()
+    result = generate_queries(
+        pages, SETTINGS, "queued", queued_documents(pages), per_document=3, model=scripted.model, dequeue=True
+    )
+    assert result.documents == 2
+    sources = {json.loads(m)["source_doc"] for m in load_queries(pages.db, "queued")["metadata"]}
+    assert sources <= {f"{SITE}/parker", f"{SITE}/aerosols"} and sources
+    assert result.dequeued == len(sources)  # documents with queries move on to judging; the rest stay queued
+    assert sorted(queue_store.queued_documents(pages.db)["doc_id"]) == sorted(
+        {f"{SITE}/parker", f"{SITE}/aerosols"} - sources
+    )
+
+
 def test_typed_and_imported_queries_record_their_origin(ws: Workspace, tmp_path: Path) -> None:
     first = add_query(ws, "mine", "  MODIS   aerosol optical depth ", curator="ana")
     assert add_query(ws, "mine", "modis aerosol optical depth", curator="bob") == first  # the same query once
@@ -175,6 +196,12 @@ def test_cli_generate_over_http_resumes_and_import_reports_rejects(
     assert stub.calls == 2
     again = json.loads(cli("queries", "generate", "--set", "gen", "--docs", "2", "--all-documents", *model).stdout)
     assert (again["done_before"], again["generated"], stub.calls) == (2, 0, 2)
+    neither = cli("queries", "generate", "--set", "gen", *model)
+    assert neither.returncode == 2 and "--from-queue" in json.loads(neither.stdout)["error"]
+    queue_documents(pages.db, [f"{SITE}/parker"], added_by="ana")
+    queued = json.loads(cli("queries", "generate", "--set", "from-map", "--from-queue", *model).stdout)
+    assert (queued["documents"], queued["errors"], queued["dequeued"]) == (1, 0, 1)
+    assert queue_store.queued_documents(pages.db).empty
 
     bad = tmp_path / "bad.txt"
     bad.write_text("not queries")

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 import typer
 
 from curation.cli.context import JsonFlag, open_workspace, progress_bar
-from curation.cli.output import emit, emit_rows, err_console, failures_as_exit
+from curation.cli.output import emit, emit_rows, err_console, fail, failures_as_exit
 from curation.export import ExportError, QrelsFormat, export_qrels
 from curation.llm_settings import LLMError
 from curation.loaders import InputError
@@ -71,7 +71,12 @@ def queries_add(
 def queries_generate(
     ctx: typer.Context,
     query_set: SetOption,
-    docs: Annotated[int, typer.Option("--docs", min=1, help="Documents to write queries for (a seeded sample).")],
+    docs: Annotated[
+        int | None, typer.Option("--docs", min=1, help="Documents to write queries for (a seeded sample).")
+    ] = None,
+    from_queue: Annotated[
+        bool, typer.Option("--from-queue", help="The documents queued for judging on the Map page instead.")
+    ] = False,
     model: Annotated[
         str | None, typer.Option(help="PROVIDER:MODEL, e.g. openai:gpt-4.1-mini, ollama:qwen3:4b (default [llm]).")
     ] = None,
@@ -87,21 +92,27 @@ def queries_generate(
     seed: Annotated[int | None, typer.Option(help="Seed of the document sample (default [judging]).")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Have the LLM write standalone factual, procedural and data queries for a sample of documents.
+    """Have the LLM write standalone factual, procedural and data queries for a sample or the queued documents.
 
-    Documents that already have queries in the set are skipped, so running it again resumes.
+    Documents that already have queries in the set are skipped, so running it again resumes. With
+    --from-queue, documents that now have queries leave the judging queue.
     """
     from curation.llm import build_model
-    from curation.queries import generate_queries, pick_documents
+    from curation.queries import generate_queries, pick_documents, queued_documents
 
+    if (docs is None) == (not from_queue):
+        fail("choose the documents: --docs N (a sample) or --from-queue (queued on the Map page)", as_json=as_json)
     ws = open_workspace(ctx)
     with failures_as_exit(as_json, *EXPECTED, LLMError):
         settings = ws.settings.llm.with_overrides(model, base_url, concurrency)
-        doc_ids = pick_documents(ws, docs, seed=seed, division=division, kept_only=not all_documents)
+        if from_queue:
+            doc_ids = queued_documents(ws)
+        else:
+            doc_ids = pick_documents(ws, docs or 0, seed=seed, division=division, kept_only=not all_documents)
         llm = build_model(settings)
         with progress_bar(f"queries with {settings.model_id}", unit="doc") as progress:
             result = generate_queries(
-                ws, settings, query_set, doc_ids, per_document=per_doc, progress=progress, model=llm
+                ws, settings, query_set, doc_ids, per_document=per_doc, progress=progress, model=llm, dequeue=from_queue
             )
     if result.stopped:
         err_console.print(f"stopped early ({result.stopped}); run the command again to do the rest")

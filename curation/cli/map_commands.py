@@ -11,11 +11,10 @@ from curation.cli.output import emit, emit_rows, failures_as_exit
 from curation.cli.retrieval_commands import RetrieverOption
 from curation.map_clusters import cluster_map
 from curation.maps import MapBusy, MapError, project
-from curation.search import SearchError
-from embeddings.registry import UnknownRetriever
+from curation.search import RETRIEVAL_ERRORS
 from store.locks import LockTimeout
 
-EXPECTED = (UnknownRetriever, SearchError, MapError, MapBusy, LockTimeout)
+EXPECTED = (*RETRIEVAL_ERRORS, MapError, MapBusy, LockTimeout)
 
 
 def register(app: typer.Typer) -> None:
