@@ -11,6 +11,7 @@ memory does not grow with the input.
 from __future__ import annotations
 
 import csv
+import io
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -267,6 +268,34 @@ def _read_jsonl(path: Path, progress: Progress) -> Iterator[Record | Reject]:
                 yield item
     if not seen_any:
         yield Reject(file=name, reason="empty file (only blank lines)")
+
+
+def jsonl_ranges(path: Path, block_bytes: int) -> Iterator[tuple[int, int, int]]:
+    """Blocks of whole lines of a JSONL file as (first line number, byte offset, byte size).
+
+    Worker processes read their own block (`jsonl_range_lines`), so the lines never travel between
+    processes; here the file is only scanned for line ends.
+    """
+    with open(path, "rb") as handle:
+        first, offset = 1, 0
+        while chunk := handle.read(block_bytes):
+            if b"\n" not in chunk:  # one line longer than a block: read on to its end
+                while more := handle.read(block_bytes):
+                    chunk += more
+                    if b"\n" in more:
+                        break
+            cut = chunk.rfind(b"\n") + 1 or len(chunk)  # no line end left: the last line, unterminated
+            yield first, offset, cut
+            first += chunk.count(b"\n", 0, cut) + (not chunk[:cut].endswith(b"\n"))
+            offset += cut
+            handle.seek(offset)
+
+
+def jsonl_range_lines(path: Path, offset: int, size: int) -> list[bytes]:
+    """The lines of one block from `jsonl_ranges`, each with its line end, as iterating the file gives them."""
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        return list(io.BytesIO(handle.read(size)))
 
 
 def jsonl_blocks(path: Path, lines_per_block: int = 2_000) -> Iterator[tuple[int, list[bytes]]]:

@@ -1,9 +1,10 @@
 """The staging area of one ingest: mapped rows written as Parquet parts outside the database.
 
-Large JSONL inputs are split into blocks of lines that worker processes parse, validate, map and
-write as parts themselves, so rows never travel between processes and only counts and rejects
-come back. Other inputs are mapped block by block in-process. Each part row carries an `ordinal`
-(file index, line or row) so duplicates can be resolved in input order when the parts are merged.
+Large JSONL inputs are split into byte ranges of whole lines that worker processes read, parse,
+validate, map and write as parts themselves, so neither lines nor rows travel between processes
+and only counts and rejects come back. Other inputs are mapped block by block in-process. Each part
+row carries an `ordinal` (file index, line or row) so duplicates can be resolved in input order when
+the parts are merged.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from curation.loaders import (
     MappingContext,
     Reject,
     is_jsonl,
-    jsonl_blocks,
+    jsonl_range_lines,
+    jsonl_ranges,
     map_items,
     map_jsonl_block,
     read_records,
@@ -51,7 +53,8 @@ STAGING_SCHEMA = pa.schema(
         ("ordinal", pa.int64()),
     ]
 )
-BLOCK_LINES = 2_000
+BLOCK_LINES = 2_000  # rows per part when mapping in-process
+BLOCK_BYTES = 4 * 2**20  # bytes of whole lines per block when workers parse a JSONL file
 PARALLEL_MIN_BYTES = 32 * 2**20
 _FILE_SHIFT = 2**40  # ordinal = file index * 2**40 + line or row number
 
@@ -77,9 +80,10 @@ def write_part(block: MappedBlock, part: Path, file_index: int) -> StagedBlock:
 
 
 def stage_jsonl_block(
-    first_line: int, lines: list[bytes], ctx: MappingContext, part: Path, file_index: int
+    file: Path, first_line: int, offset: int, size: int, ctx: MappingContext, part: Path, file_index: int
 ) -> StagedBlock:
-    """Worker entry point: parse, map and write one block of JSONL lines."""
+    """Worker entry point: read, parse, map and write one block of JSONL lines."""
+    lines = jsonl_range_lines(file, offset, size)
     return write_part(map_jsonl_block(first_line, lines, ctx), part, file_index)
 
 
@@ -128,8 +132,9 @@ class StagingArea:
         met = 0
         with ProcessPoolExecutor(self.workers, mp_context=context) as pool:
             pending: deque[Future[StagedBlock]] = deque()
-            for first_line, lines in jsonl_blocks(file, BLOCK_LINES):
-                pending.append(pool.submit(stage_jsonl_block, first_line, lines, ctx, self._next_part(), file_index))
+            for first_line, offset, size in jsonl_ranges(file, BLOCK_BYTES):
+                part = self._next_part()
+                pending.append(pool.submit(stage_jsonl_block, file, first_line, offset, size, ctx, part, file_index))
                 while len(pending) >= 2 * self.workers or (pending and pending[0].done()):
                     block = pending.popleft().result()
                     met += block.read

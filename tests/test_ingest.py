@@ -129,7 +129,7 @@ def test_large_input_is_staged_in_parallel_with_rows_in_input_order(
     import curation.staging as staging
 
     monkeypatch.setattr(staging, "PARALLEL_MIN_BYTES", 1)  # small input, but through the process pool
-    monkeypatch.setattr(staging, "BLOCK_LINES", 7)
+    monkeypatch.setattr(staging, "BLOCK_BYTES", 700)  # a few lines per block
     path = tmp_path / "many.jsonl"
     rows = [page(n % 40) for n in range(100)]  # ids repeat: 60 duplicates spread over blocks and workers
     rows[55] = {"url": "https://parkersolarprobe.nasa.gov/no-text/"}

@@ -12,7 +12,7 @@ import pytest
 
 from curation.documents import SourceFormat
 from curation.ingest import IngestOptions, ingest
-from curation.loaders import detect_format
+from curation.loaders import detect_format, jsonl_range_lines, jsonl_ranges
 from curation.workspace import Workspace
 from store.documents import get_documents
 
@@ -259,3 +259,16 @@ def test_unknown_division_is_kept_as_written_and_flagged(ws: Workspace, tmp_path
     ingest(ws, [path])
     assert (doc(ws, "d")["division"], doc(ws, "d")["taxonomy_flags"]) == ("Space Weather", ["division:unknown"])
     assert (doc(ws, "g")["division"], doc(ws, "g")["taxonomy_flags"]) == ("General", ["division:general"])
+
+
+@pytest.mark.parametrize("block_bytes", [1, 7, 40, 10_000])
+@pytest.mark.parametrize("ending", [b"\n", b""])
+def test_jsonl_ranges_cover_every_line_once_with_its_number(tmp_path: Path, block_bytes: int, ending: bytes) -> None:
+    lines = [b"{}\n", b"\n", b'{"a": "' + b"x" * 50 + b'"}\r\n', b"{bad\n", b'{"b": 1}' + ending]
+    path = tmp_path / "blocks.jsonl"
+    path.write_bytes(b"".join(lines))
+    seen: list[tuple[int, bytes]] = []
+    for first, offset, size in jsonl_ranges(path, block_bytes):
+        assert first == len(seen) + 1  # workers number lines without seeing the blocks before theirs
+        seen += [(first + i, raw) for i, raw in enumerate(jsonl_range_lines(path, offset, size))]
+    assert seen == list(enumerate(lines, start=1))
