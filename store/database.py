@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -19,6 +20,13 @@ from store.locks import file_lock
 from store.migrations import MIGRATIONS
 
 Connection = duckdb.DuckDBPyConnection
+
+
+def fetch_dicts(con: Connection, sql: str, params: object = None) -> list[dict[str, Any]]:
+    """The rows of `sql` as dicts keyed by column name, the shape store/ hands to callers."""
+    cursor = con.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 class Database:

@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from store.database import Database
+from store.database import Database, fetch_dicts
 
 COMPARED = ("url", "title", "content_hash", "division", "document_type", "collection", "tree_path", "metadata")
 
@@ -236,9 +236,8 @@ def get_documents(db: Database, doc_ids: list[str]) -> list[dict[str, Any]]:
     if not doc_ids:
         return []
     with db.read() as con:
-        rows = con.execute("SELECT * FROM documents WHERE doc_id IN (SELECT unnest($ids))", {"ids": doc_ids}).fetchall()
-        names = [d[0] for d in con.description]
-    by_id = {row[0]: dict(zip(names, row, strict=True)) for row in rows}
+        rows = fetch_dicts(con, "SELECT * FROM documents WHERE doc_id IN (SELECT unnest($ids))", {"ids": doc_ids})
+    by_id = {row["doc_id"]: row for row in rows}
     return [by_id[i] for i in doc_ids if i in by_id]
 
 
@@ -338,13 +337,12 @@ def retagged_documents(db: Database, present: pa.Table) -> list[dict[str, Any]]:
     """Documents whose vectors are current but whose division, document type or collection changed."""
     with db.read() as con:
         con.register("present_vectors", present)
-        rows = con.execute(
+        return fetch_dicts(
+            con,
             """
             SELECT d.doc_id, d.division, d.document_type, d.collection
             FROM documents d JOIN present_vectors p USING (doc_id)
             WHERE p.content_hash = d.content_hash AND (d.division IS DISTINCT FROM p.division
                   OR d.document_type IS DISTINCT FROM p.document_type OR d.collection IS DISTINCT FROM p.collection)
-            """
-        ).fetchall()
-        names = [d[0] for d in con.description]
-    return [dict(zip(names, r, strict=True)) for r in rows]
+            """,
+        )

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from store.database import Database
+from store.database import Database, fetch_dicts
 
 
 def replace_annotator_judgments(db: Database, query_set: str, annotator: str, rows: list[dict[str, Any]]) -> int:
@@ -27,15 +27,14 @@ def replace_annotator_judgments(db: Database, query_set: str, annotator: str, ro
 def judgment_counts(db: Database) -> list[dict[str, Any]]:
     """Judgments in force per query set and annotator (latest row per pair, undone rows left out)."""
     with db.read() as con:
-        rows = con.execute(
+        return fetch_dicts(
+            con,
             """
             SELECT query_set, annotator, count(*) AS judgments,
                    count(*) FILTER (kind = 'grade' AND grade > 0) AS relevant
             FROM current_judgments GROUP BY ALL ORDER BY query_set, annotator
-            """
-        ).fetchall()
-        names = [d[0] for d in con.description]
-    return [dict(zip(names, r, strict=True)) for r in rows]
+            """,
+        )
 
 
 def current_grades(db: Database, query_set: str) -> pd.DataFrame:

@@ -14,22 +14,22 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from store.database import Connection, Database
+from store.database import Connection, Database, fetch_dicts
 from store.queue import JUDGING
 
 
 def map_record(db: Database, retriever: str) -> dict[str, Any] | None:
     """The map of `retriever` (fingerprint, reducer file, fitted_on, times, points), None when there is none."""
     with db.read() as con:
-        row = con.execute(
+        rows = fetch_dicts(
+            con,
             """
             SELECT m.*, (SELECT count(*) FROM map_points p WHERE p.retriever = m.retriever) AS points
             FROM maps m WHERE retriever = ?
             """,
             [retriever],
-        ).fetchone()
-        names = [d[0] for d in con.description]
-    return dict(zip(names, row, strict=True)) if row else None
+        )
+    return rows[0] if rows else None
 
 
 def mapped_retrievers(db: Database) -> list[str]:

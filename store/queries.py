@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from store.database import Database
+from store.database import Database, fetch_dicts
 
 
 def upsert_queries(
@@ -38,15 +38,14 @@ def query_ids(db: Database, query_set: str) -> set[str]:
 def list_query_sets(db: Database) -> list[dict[str, Any]]:
     """Every set with its origin and size, newest first."""
     with db.read() as con:
-        rows = con.execute(
+        return fetch_dicts(
+            con,
             """
             SELECT s.name, s.origin, s.description, s.created_at, count(q.query_id) AS queries
             FROM query_sets s LEFT JOIN queries q ON q.query_set = s.name
             GROUP BY ALL ORDER BY s.created_at DESC, s.name
-            """
-        ).fetchall()
-        names = [d[0] for d in con.description]
-    return [dict(zip(names, r, strict=True)) for r in rows]
+            """,
+        )
 
 
 def load_queries(db: Database, query_set: str) -> pd.DataFrame:

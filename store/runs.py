@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from store.database import Database
+from store.database import Database, fetch_dicts
 
 
 def save_run(db: Database, meta: dict[str, Any], results: pd.DataFrame) -> int:
@@ -27,8 +27,10 @@ def save_run(db: Database, meta: dict[str, Any], results: pd.DataFrame) -> int:
 
 
 def list_runs(db: Database, query_set: str | None = None) -> list[dict[str, Any]]:
+    """Stored runs (of one query set, or all), newest first, with how many queries each ranked."""
     with db.read() as con:
-        rows = con.execute(
+        return fetch_dicts(
+            con,
             """
             SELECT r.name, r.retriever, r.query_set, r.mode, r.k, r.created_at,
                    count(DISTINCT x.query_id) AS queries
@@ -37,9 +39,7 @@ def list_runs(db: Database, query_set: str | None = None) -> list[dict[str, Any]
             GROUP BY ALL ORDER BY r.created_at DESC
             """,
             {"query_set": query_set},
-        ).fetchall()
-        names = [d[0] for d in con.description]
-    return [dict(zip(names, r, strict=True)) for r in rows]
+        )
 
 
 def load_run(db: Database, name: str) -> pd.DataFrame:
