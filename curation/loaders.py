@@ -280,10 +280,12 @@ def jsonl_ranges(path: Path, block_bytes: int) -> Iterator[tuple[int, int, int]]
         first, offset = 1, 0
         while chunk := handle.read(block_bytes):
             if b"\n" not in chunk:  # one line longer than a block: read on to its end
+                pieces = [chunk]
                 while more := handle.read(block_bytes):
-                    chunk += more
+                    pieces.append(more)
                     if b"\n" in more:
                         break
+                chunk = b"".join(pieces)
             cut = chunk.rfind(b"\n") + 1 or len(chunk)  # no line end left: the last line, unterminated
             yield first, offset, cut
             first += chunk.count(b"\n", 0, cut) + (not chunk[:cut].endswith(b"\n"))
