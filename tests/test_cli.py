@@ -73,3 +73,33 @@ def test_status_and_import_benchmark_json(tmp_path: Path) -> None:
 def test_bad_column_map_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["--workspace", str(tmp_path / "ws"), "ingest", str(tmp_path), "--map", "body"])
     assert result.exit_code == 2 and "FIELD=COLUMN" in result.stderr
+
+
+def test_app_serves_on_127_0_0_1(tmp_path: Path) -> None:
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:  # a free port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [CLI, "--workspace", str(tmp_path / "ws"), "app", "--port", str(port), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        assert json.loads(server.stdout.readline())["url"] == f"http://127.0.0.1:{port}"
+        deadline, health = time.monotonic() + 90, ""
+        while time.monotonic() < deadline and health != "ok" and server.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=5) as response:
+                    health = response.read().decode()
+            except OSError:
+                time.sleep(0.5)
+        assert health == "ok", "the app did not come up"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -20,6 +20,14 @@ from curation.status import workspace_status
 from store.locks import LockTimeout
 
 APP_FILE = Path(__file__).resolve().parents[2] / "app.py"
+# `streamlit run`, with pages/ read only through app.py's st.navigation. Streamlit treats an app with a
+# pages/ folder as a folder of pages until st.navigation first runs, so a fresh server whose first request
+# is a page's URL (a bookmark, a restored tab) would run that page file alone, listing every file of the
+# folder (common.py too) in the sidebar. The flag is what st.navigation itself sets.
+STREAMLIT_RUN = (
+    "import sys; from streamlit.runtime.pages_manager import PagesManager; "
+    "PagesManager.uses_pages_directory = False; from streamlit.web.cli import main; sys.exit(main())"
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -116,8 +124,8 @@ def app_command(
     env = {**os.environ, "SDE_WORKBENCH_WORKSPACE": str(ws.root)}
     command = [
         sys.executable,
-        "-m",
-        "streamlit",
+        "-c",
+        STREAMLIT_RUN,
         "run",
         str(APP_FILE),
         "--server.address",
