@@ -15,7 +15,7 @@ from curation.evaluation import (
 from curation.evaluation_settings import DEFAULT_METRICS
 from curation.qrels import ALL_CURATORS, JudgmentsError, judgment_sources
 from curation.runs import NoStoredRun
-from curation.search import RETRIEVAL_ERRORS
+from curation.search import RETRIEVAL_ERRORS, searchable_retrievers
 from pages.common import query_set_choice, workspace
 from store.runs import list_runs
 
@@ -30,17 +30,27 @@ st.caption(
 )
 
 query_set = query_set_choice()
-retrievers = list(dict.fromkeys(r["retriever"] for r in list_runs(ws.db, query_set)))
+stored = [r["retriever"] for r in list_runs(ws.db, query_set)]
+retrievers = list(dict.fromkeys([*stored, *searchable_retrievers(ws)]))
 sources = judgment_sources(ws, query_set)
 if not retrievers:
-    st.info(f"No stored runs on {query_set!r}: run `sde-workbench run --retriever NAME --queries {query_set}`.")
+    st.info(
+        f"Nothing to evaluate on {query_set!r} yet: embed a retriever on the **Embed** page "
+        f"(`sde-workbench embed -r minilm`), or store a run with `sde-workbench run -r NAME --queries {query_set}`."
+    )
     st.stop()
 if not sources:
     st.info(f"{query_set!r} has no judgments yet: judge it, or import a benchmark's qrels.")
     st.stop()
 
 left, right = st.columns(2)
-chosen = left.multiselect("Retrievers", retrievers, default=retrievers[:2])
+chosen = left.multiselect(
+    "Retrievers",
+    retrievers,
+    default=retrievers[:2],
+    help="Each retriever's newest stored run on this set; one without a run is run on the set first (top 100) "
+    "and the run is kept.",
+)
 judgments = right.selectbox(
     "Judgments",
     sources,
@@ -65,9 +75,10 @@ test = right.radio(
 
 if st.button("Evaluate", type="primary", icon=":material/analytics:", disabled=not chosen):
     try:
-        st.session_state["evaluation"] = evaluate_runs(
-            ws, chosen, query_set, judgments=judgments, metrics=metrics, threshold=int(threshold), test=test
-        )
+        with st.spinner("Scoring (retrievers without a stored run on this set are run first)"):
+            st.session_state["evaluation"] = evaluate_runs(
+                ws, chosen, query_set, judgments=judgments, metrics=metrics, threshold=int(threshold), test=test
+            )
     except (EvaluationError, JudgmentsError, NoStoredRun, *RETRIEVAL_ERRORS) as exc:
         st.error(str(exc))
         st.stop()

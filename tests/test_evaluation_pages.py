@@ -6,11 +6,14 @@ from pathlib import Path
 
 import judged_data as data
 import pytest
+from retrieval_data import add_retriever
 from streamlit.testing.v1 import AppTest
 
 from curation.export import ExportOptions, export
+from curation.indexing import embed
 from curation.settings import load_settings
 from curation.workspace import WORKSPACE_ENV, Workspace
+from store.runs import list_runs
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 
@@ -51,6 +54,22 @@ def test_evaluate_page(ws: Workspace, tmp_path: Path, monkeypatch: pytest.Monkey
     widget(at.button, "Evaluate").click()
     at.run()
     assert any("Fisher randomization" in c.value for c in at.caption)
+
+
+def test_evaluate_page_runs_an_embedded_retriever_without_a_stored_run(
+    ws: Workspace, tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data.build(ws, tmp_path)
+    add_retriever(ws, "tiny", tiny_model_dir)
+    embed(ws, "tiny")
+    at = open_page(ws.root, "pages/evaluate.py", monkeypatch)
+    assert "tiny" in widget(at.multiselect, "Retrievers").options
+    widget(at.multiselect, "Retrievers").set_value(["A", "tiny"])
+    widget(at.button, "Evaluate").click()
+    at.run()
+    assert not at.exception and not at.error
+    assert list(at.dataframe[0].value["Retriever"]) == ["A", "tiny"]
+    assert [r["retriever"] for r in list_runs(ws.db, data.SET)].count("tiny") == 1  # run once, and kept
 
 
 def test_evaluate_page_explains_what_is_missing(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
