@@ -1,4 +1,4 @@
-"""SDE Workbench: the Streamlit app. Layout only; every action calls curation/, embeddings/ or store/."""
+"""SDE Workbench: the Streamlit app. Layout only; every action calls a service of curation/ (never store/)."""
 
 import streamlit as st
 

@@ -29,10 +29,12 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from curation.documents import retrieval_text  # noqa: E402
-from curation.indexing import embed, open_encoder, table_name  # noqa: E402
+from curation.core import (
+    Workspace,  # noqa: E402
+    retrieval_text,  # noqa: E402
+)
 from curation.ingest import IngestOptions, ingest  # noqa: E402
-from curation.workspace import Workspace  # noqa: E402
+from curation.retrieval import embed, open_encoder, table_name  # noqa: E402
 from store import documents as document_store  # noqa: E402
 from store import vectors  # noqa: E402
 

@@ -22,10 +22,10 @@ from pathlib import Path
 
 from ingest import generate  # bench/ingest.py, next to this script
 
+from curation.core import Workspace
 from curation.ingest import ingest
-from curation.judge import FilterResult, judge_documents
 from curation.llm import build_model
-from curation.workspace import Workspace
+from curation.relevancy import FilterResult, judge_documents
 
 STUB = Path(__file__).resolve().parents[1] / "tests" / "openai_stub.py"  # the server the tests use
 

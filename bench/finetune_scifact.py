@@ -30,9 +30,9 @@ import pandas as pd
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from curation.export import passage_text  # noqa: E402
-from curation.qrels import load_qrels  # noqa: E402
-from curation.workspace import Workspace  # noqa: E402
+from curation.core import Workspace  # noqa: E402
+from curation.evaluation import load_qrels  # noqa: E402
+from curation.training import passage_text  # noqa: E402
 from embeddings.registry import model_location  # noqa: E402
 from store.queries import load_queries  # noqa: E402
 from store.runs import save_run  # noqa: E402

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import duckdb
 
-from curation.judgments import Judgment, agreement, record, sessions, undo
-from curation.workspace import Workspace
+from curation.core import Workspace
+from curation.judging import Judgment, agreement, record, sessions, undo
 from store.judgments import current_for_query, replace_annotator_judgments
 from store.queries import upsert_queries
 

@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from curation.search import nearest_passages  # noqa: E402
+from curation.retrieval.search import nearest_passages  # noqa: E402
 from store import vectors  # noqa: E402
 from store.settings import VectorSettings  # noqa: E402
 

@@ -61,9 +61,9 @@ def add_documents(root: Path, start: int, stop: int, seed: int, save_vectors: bo
     """Ingest documents start..stop-1 and write a synthetic vector for each (its topic's centre plus noise)."""
     import numpy as np
 
-    from curation.indexing import document_vectors
+    from curation.core import Workspace
     from curation.ingest import ingest
-    from curation.workspace import Workspace
+    from curation.retrieval import document_vectors
     from embeddings.registry import fingerprint
     from store import documents as document_store
     from store import vectors
@@ -109,7 +109,7 @@ def render(root: Path) -> dict[str, float]:
     import numpy as np
     from streamlit.testing.v1 import AppTest
 
-    from curation.workspace import WORKSPACE_ENV, Workspace
+    from curation.core import WORKSPACE_ENV, Workspace
     from store import documents as document_store
     from store import maps as map_store
 

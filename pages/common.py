@@ -9,9 +9,8 @@ from typing import TypeVar
 
 import streamlit as st
 
-from curation.comparison import RankingSource, ranking_sources
-from curation.workspace import DEFAULT_WORKSPACE, WORKSPACE_ENV, Workspace
-from store.queries import list_query_sets
+from curation.core import DEFAULT_WORKSPACE, WORKSPACE_ENV, Workspace
+from curation.judging import RankingSource, query_sets, ranking_sources
 
 T = TypeVar("T")
 
@@ -68,7 +67,7 @@ def run_with_progress(
 
 def query_set_choice(key: str | None = None) -> str:
     """A select box of the workspace's query sets; stops the page with a hint when there are none."""
-    sets = [s["name"] for s in list_query_sets(workspace().db)]
+    sets = [s["name"] for s in query_sets(workspace())]
     if not sets:
         st.info("No query sets yet: `sde-workbench queries import FILE --set NAME`, `import-benchmark`, or the demo.")
         st.stop()

@@ -3,18 +3,26 @@
 import pandas as pd
 import streamlit as st
 
-from curation.comparison import ComparedDoc, allowed_documents, jaccard, rankings, rbo, side_by_side
-from curation.judgments import current_judgments, label
-from curation.llm_settings import LLMError
-from curation.loaders import InputError
-from curation.queries import add_query, generate_queries, pick_documents, queued_documents
-from curation.review import CuratorRequired
-from curation.runs import NoStoredRun
-from curation.search import RETRIEVAL_ERRORS, make_run
+from curation.core import CuratorRequired, InputError, document_counts
+from curation.judging import (
+    ComparedDoc,
+    add_query,
+    allowed_documents,
+    current_judgments,
+    generate_queries,
+    jaccard,
+    judging_queue,
+    label,
+    load_queries,
+    pick_documents,
+    queued_documents,
+    rankings,
+    rbo,
+    side_by_side,
+)
+from curation.llm import LLMError
+from curation.retrieval import RETRIEVAL_ERRORS, NoStoredRun, make_run
 from pages.common import curator, query_set_choice, ranking_choice, run_with_progress, workspace
-from store import queue as queue_store
-from store.documents import counts_by
-from store.queries import load_queries
 
 EXPECTED = (*RETRIEVAL_ERRORS, NoStoredRun)
 
@@ -30,11 +38,11 @@ query_set = query_set_choice("cmp_set")
 sources, a_key, b_key, k = ranking_choice(query_set, "cmp", ("Left ranking", "Right ranking"))
 f1, f2 = st.columns(2)
 kept_only = f1.toggle("Only documents the relevancy filter kept", key="cmp_kept")
-divisions = [d for d in counts_by(ws.db, "division") if d != "(none)"]
+divisions = [d for d in document_counts(ws, "division") if d != "(none)"]
 division = f2.selectbox("Division", ["all", *divisions], key="cmp_division")
 allowed = allowed_documents(ws, kept_only=kept_only, division=None if division == "all" else division)
 
-queries = load_queries(ws.db, query_set)
+queries = load_queries(ws, query_set)
 with st.expander("Add a query to this set", icon=":material/add:"):
     typed = st.text_input("Query", key="cmp_new_query", placeholder="MODIS aerosol optical depth at 3 km")
     if st.button("Add", key="cmp_add", disabled=not typed.strip()):
@@ -43,11 +51,11 @@ with st.expander("Add a query to this set", icon=":material/add:"):
         except (InputError, CuratorRequired) as exc:
             st.error(str(exc))
         else:
-            st.session_state["cmp_query"] = load_queries(ws.db, query_set)["query_id"].tolist().index(new_id)
+            st.session_state["cmp_query"] = load_queries(ws, query_set)["query_id"].tolist().index(new_id)
             st.rerun()
 with st.expander("Generate queries with the LLM for documents", icon=":material/smart_toy:"):
     llm = ws.settings.llm
-    queued = len(queue_store.queued_documents(ws.db))
+    queued = len(judging_queue(ws))
     with st.form("cmp_generate"):
         source = st.radio(
             "Documents",
@@ -88,7 +96,7 @@ with st.expander("Generate queries with the LLM for documents", icon=":material/
             f"({made.done_before} had queries already, {made.dropped} vague ones left out, {made.errors} failed"
             + (f", {made.dequeued} taken out of the judging queue)" if source == "queue" else ")")
         )
-        queries = load_queries(ws.db, query_set)
+        queries = load_queries(ws, query_set)
 if queries.empty:
     st.info(f"{query_set!r} has no queries yet.")
     st.stop()

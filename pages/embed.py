@@ -6,8 +6,7 @@ import pandas as pd
 import streamlit as st
 from tqdm import tqdm
 
-from curation.indexing import EmbedBusy, coverage, embed
-from curation.search import RETRIEVAL_ERRORS
+from curation.retrieval import RETRIEVAL_ERRORS, EmbedBusy, coverage, embed
 from embeddings.device import detect_device
 from pages.common import workspace
 

@@ -5,19 +5,19 @@ import plotly.express as px
 import streamlit as st
 
 from curation.evaluation import (
+    ALL_CURATORS,
+    DEFAULT_METRICS,
     EvaluationError,
+    JudgmentsError,
     by_division,
     drill_down,
     evaluate_runs,
+    judgment_sources,
     marked_table,
     report,
 )
-from curation.evaluation_settings import DEFAULT_METRICS
-from curation.qrels import ALL_CURATORS, JudgmentsError, judgment_sources
-from curation.runs import NoStoredRun
-from curation.search import RETRIEVAL_ERRORS, searchable_retrievers
+from curation.retrieval import RETRIEVAL_ERRORS, NoStoredRun, searchable_retrievers, stored_runs
 from pages.common import query_set_choice, workspace
-from store.runs import list_runs
 
 EXTRA_METRICS = ("map", "mrr@10", "ndcg@3", "ndcg@20", "ndcg@100", "recall@10", "recall@20", "precision@10")
 
@@ -30,7 +30,7 @@ st.caption(
 )
 
 query_set = query_set_choice()
-stored = [r["retriever"] for r in list_runs(ws.db, query_set)]
+stored = [r["retriever"] for r in stored_runs(ws, query_set)]
 retrievers = list(dict.fromkeys([*stored, *searchable_retrievers(ws)]))
 sources = judgment_sources(ws, query_set)
 if not retrievers:

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from curation.finetune import FinetuneError, FinetuneOptions, finetune
-from curation.search import RETRIEVAL_ERRORS
+from curation.retrieval import RETRIEVAL_ERRORS
+from curation.training import FinetuneError, FinetuneOptions, finetune
 from embeddings.device import pick_device
 from pages.common import run_with_progress, workspace
 

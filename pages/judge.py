@@ -9,7 +9,8 @@ import uuid
 import pandas as pd
 import streamlit as st
 
-from curation.judgments import (
+from curation.core import document_counts, get_documents
+from curation.judging import (
     GRADE_NAMES,
     JudgingError,
     JudgingSetup,
@@ -23,10 +24,8 @@ from curation.judgments import (
     sessions,
     undo,
 )
-from curation.runs import NoStoredRun
-from curation.search import RETRIEVAL_ERRORS
+from curation.retrieval import RETRIEVAL_ERRORS, NoStoredRun
 from pages.common import curator, query_set_choice, ranking_choice, run_with_progress, workspace
-from store.documents import counts_by, get_documents
 
 AGREEMENT_TTL = 30
 
@@ -47,7 +46,7 @@ with st.expander("Setup: the query set and the two rankings to pool", expanded="
     d = st.columns(3)
     blind = d[0].toggle("Blind pooled mode", value=True, key="judge_blind", help="shuffled, retriever names hidden")
     kept_only = d[1].toggle("Only kept documents", key="judge_kept")
-    divisions = [v for v in counts_by(ws.db, "division") if v != "(none)"]
+    divisions = [v for v in document_counts(ws, "division") if v != "(none)"]
     division = d[2].selectbox("Division", ["all", *divisions], key="judge_division")
     rebuild = st.button("Rebuild queue", icon=":material/refresh:", help="rank again (after re-embedding, say)")
 setup = JudgingSetup(
@@ -154,7 +153,7 @@ if doc_id is None:
     st.success(f"All {len(pool)} documents of this query are judged. Next query: **N**.")
 else:
     item = pool[ids.index(doc_id)]
-    document = next(iter(get_documents(ws.db, [doc_id])), {})
+    document = next(iter(get_documents(ws, [doc_id])), {})
     with st.container(border=True):
         st.caption(
             f"Document {ids.index(doc_id) + 1} of {len(pool)}"
@@ -188,7 +187,7 @@ st.button("Undo", on_click=take_back, shortcut="U", icon=":material/undo:", key=
 st.caption("Keys: **0-3** grade · **T** can't tell · **S** skip · **U** undo · **N**/**P** next/previous query.")
 
 st.caption("The pool: pick a row to judge that document again (a change is a new row; your latest counts).")
-titles = {d["doc_id"]: d["title"] for d in get_documents(ws.db, ids)}
+titles = {d["doc_id"]: d["title"] for d in get_documents(ws, ids)}
 pool_table = pd.DataFrame(
     {
         "#": range(1, len(pool) + 1),

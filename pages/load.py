@@ -6,8 +6,8 @@ from typing import get_args
 import pandas as pd
 import streamlit as st
 
-from curation.ingest import IngestOptions, ingest, preview
-from curation.loaders import DOC_FIELDS, FormatChoice, InputError
+from curation.core import InputError
+from curation.ingest import DOC_FIELDS, FormatChoice, IngestOptions, ingest, preview
 from pages.common import run_with_progress, workspace
 
 ws = workspace()

@@ -9,14 +9,28 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from curation.map_clusters import cluster_map
-from curation.map_view import COLOUR_BY, HITS, filter_points, map_figure, selected_doc_ids
-from curation.maps import MapBusy, MapError, align, map_status, mappable_retrievers, project, query_overlay
-from curation.review import decide
-from curation.search import RETRIEVAL_ERRORS
+from curation.judging import judging_queue, queue_for_judging
+from curation.maps import (
+    COLOUR_BY,
+    HITS,
+    MapBusy,
+    MapError,
+    align,
+    cluster_map,
+    filter_points,
+    map_figure,
+    map_info,
+    map_points,
+    map_status,
+    mappable_retrievers,
+    project,
+    query_overlay,
+    saved_clusters,
+    selected_doc_ids,
+)
+from curation.relevancy import decide
+from curation.retrieval import RETRIEVAL_ERRORS
 from pages.common import curator, run_with_progress, workspace
-from store import maps as map_store
-from store.queue import queue_documents, queued_documents
 
 EXPECTED = (MapError, MapBusy, *RETRIEVAL_ERRORS)
 SELECTION = "map_selection"  # doc_ids selected on either map, or None
@@ -59,7 +73,7 @@ def build_controls(name: str) -> dict[str, Any] | None:
                 f"Placing {name}'s documents: {{done}} / {{total}}",
             )
             st.rerun()
-    return map_store.map_record(ws.db, name)
+    return map_info(ws, name)
 
 
 records: dict[str, dict[str, Any]] = {}
@@ -75,7 +89,7 @@ shown = list(records)
 if not shown:
     st.stop()
 
-frames = {name: map_store.map_table(ws.db, name) for name in shown}
+frames = {name: map_points(ws, name) for name in shown}
 has_clusters = any(frame["cluster"].notna().any() for frame in frames.values())
 options = [key for key in COLOUR_BY if key != "cluster" or has_clusters]
 colour_by = top[2].selectbox("Colour by", options, format_func=COLOUR_BY.get, key="map_colour")
@@ -98,7 +112,7 @@ with st.expander("Clusters"):
         if st.button(f"Cluster the map of {name}", key=f"cluster_{name}"):
             cluster_map(ws, name, int(k))
             st.rerun()
-        clusters = map_store.clusters(ws.db, name)
+        clusters = saved_clusters(ws, name)
         if not clusters.empty:
             st.dataframe(clusters, hide_index=True, width="stretch")
 
@@ -158,7 +172,7 @@ for side, (column, name) in enumerate(zip(st.columns(len(shown)), shown, strict=
             st.caption(f"{len(hits)} hits for the query, ringed on the map" + ("" if in_view else " (none in view)"))
 
 # -- the selection -----------------------------------------------------------------------------------------------
-queued = queued_documents(ws.db)
+queued = judging_queue(ws)
 st.caption(f"{len(queued):,} documents queued for judging.")
 if not selected:
     st.caption("Select points with the box or lasso tool to list them here.")
@@ -184,7 +198,7 @@ if actions[1].button(f"Drop {len(ids):,}", disabled=not who, icon=":material/blo
     st.toast(f"{len(ids):,} documents dropped")
     st.rerun()
 if actions[2].button("Queue for judging", disabled=not who, icon=":material/playlist_add:", key="map_queue"):
-    added = queue_documents(ws.db, ids, added_by=who)
+    added = queue_for_judging(ws, ids, who)
     st.toast(f"{added:,} documents queued for judging ({len(ids) - added:,} already were)")
     st.rerun()
 actions[3].download_button(

@@ -4,9 +4,9 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from curation.status import workspace_status
+from curation.core import workspace_status
+from curation.ingest import recent_ingests
 from pages.common import workspace
-from store.documents import recent_ingests
 
 ws = workspace()
 status = workspace_status(ws)
@@ -44,7 +44,7 @@ else:
         )
 
 st.subheader("Recent ingests")
-ingests = recent_ingests(ws.db)
+ingests = recent_ingests(ws)
 if ingests.empty:
     st.caption("No ingests yet.")
 else:

@@ -6,13 +6,20 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from curation.judge import judge_documents
-from curation.llm_settings import PROVIDERS, LLMError
-from curation.review import accept_verdicts, decide, review_suggestions
-from curation.rules import run_rules
+from curation.core import document_counts, get_documents
+from curation.llm import PROVIDERS, LLMError
+from curation.relevancy import (
+    accept_verdicts,
+    decide,
+    judge_documents,
+    llm_failures,
+    pending_suggestions,
+    review_suggestions,
+    run_rules,
+    verdict_counts,
+    verdicts,
+)
 from pages.common import curator, workspace
-from store import documents as document_store
-from store import verdicts as verdict_store
 
 ws = workspace()
 st.title("Filter & review")
@@ -97,12 +104,12 @@ with right, st.container(border=True):
     judge_status()
 
 # -- counts ------------------------------------------------------------------------------------------------------
-counts = verdict_store.verdict_counts(ws.db)
+counts = verdict_counts(ws)
 cols = st.columns(5)
 for col, key in zip(cols, ("kept", "dropped", "unjudged"), strict=False):
     col.metric(key.capitalize(), f"{counts['by_verdict'].get(key, 0):,}")
 cols[3].metric("LLM errors", f"{counts['llm_errors']['documents']:,}")
-cols[4].metric("Pending suggestions", f"{len(verdict_store.pending_suggestions(ws.db)):,}")
+cols[4].metric("Pending suggestions", f"{len(pending_suggestions(ws)):,}")
 by = st.columns(3)
 for col, (title, key) in zip(
     by, [("By judge", "by_judge"), ("By rule", "by_rule"), ("By quality", "by_quality")], strict=True
@@ -116,7 +123,7 @@ for col, (title, key) in zip(
         )
 if counts["llm_errors"]["documents"]:
     with st.expander("LLM failures (retried on the next run)"):
-        st.dataframe(verdict_store.llm_errors(ws.db), hide_index=True, width="stretch")
+        st.dataframe(llm_failures(ws), hide_index=True, width="stretch")
 
 # -- verdicts ----------------------------------------------------------------------------------------------------
 st.subheader("Verdicts")
@@ -124,8 +131,8 @@ f = st.columns(6)
 verdict = f[0].selectbox("Verdict", ["all", "kept", "dropped"])
 judge = f[1].selectbox("Judge", ["all", "curator", "llm", "rules"])
 quality = f[2].selectbox("Quality", ["all", "VERY_GOOD", "GOOD", "POOR"])
-division = f[3].selectbox("Division", ["all", *document_store.counts_by(ws.db, "division")])
-collection = f[4].selectbox("Collection", ["all", *document_store.counts_by(ws.db, "collection")])
+division = f[3].selectbox("Division", ["all", *document_counts(ws, "division")])
+collection = f[4].selectbox("Collection", ["all", *document_counts(ws, "collection")])
 rule = f[5].selectbox("Rule", ["all", *counts["by_rule"]])
 min_confidence = st.slider("Minimum LLM confidence", 0.0, 1.0, 0.0, 0.05)
 filters: dict[str, Any] = {
@@ -138,7 +145,7 @@ filters: dict[str, Any] = {
     "min_confidence": min_confidence or None,
 }
 SHOWN = 2000
-table = verdict_store.verdict_table(ws.db, **filters, limit=SHOWN)
+table = verdicts(ws, **filters, limit=SHOWN)
 view = table.assign(reasons=table["reasons"].map(lambda r: "; ".join(r) if r is not None else ""))
 event = st.dataframe(
     view[
@@ -163,7 +170,7 @@ note = st.text_input("Note (optional, stored with your decision)")
 if not table.empty:
     ids = table["doc_id"].tolist()
     doc_id = st.selectbox("Document", ids, index=ids.index(selected.iloc[0]["doc_id"]) if not selected.empty else 0)
-    document = document_store.get_documents(ws.db, [doc_id])[0]
+    document = get_documents(ws, [doc_id])[0]
     with st.container(border=True):
         st.text(document["title"] or "(no title)")
         st.text(document["url"] or document["doc_id"])
@@ -191,7 +198,7 @@ if bulk[2].button("Accept all machine verdicts matching the filters", disabled=n
 # -- suggestions -------------------------------------------------------------------------------------------------
 st.subheader("Division and document-type suggestions")
 floor = st.slider("Minimum confidence", 0.0, 1.0, 0.8, 0.05, key="suggestion_floor")
-suggestions = verdict_store.pending_suggestions(ws.db, min_confidence=floor)
+suggestions = pending_suggestions(ws, min_confidence=floor)
 if suggestions.empty:
     st.caption("No pending suggestions at this confidence.")
 else:

@@ -4,10 +4,10 @@ import html
 
 import streamlit as st
 
-from curation.search import MODES, RETRIEVAL_ERRORS, filter_clause, highlight, search, searchable_retrievers
+from curation.core import document_counts
+from curation.relevancy import kept_documents
+from curation.retrieval import MODES, RETRIEVAL_ERRORS, filter_clause, highlight, search, searchable_retrievers
 from pages.common import workspace
-from store.documents import counts_by
-from store.verdicts import kept_doc_ids
 
 ws = workspace()
 st.title("Search")
@@ -27,13 +27,13 @@ query = st.text_input("Query", placeholder="sea surface temperature anomalies")
 columns = st.columns(3)
 chosen = {
     column: columns[i].multiselect(
-        column.replace("_", " ").capitalize(), [v for v in counts_by(ws.db, column) if v != "(none)"]
+        column.replace("_", " ").capitalize(), [v for v in document_counts(ws, column) if v != "(none)"]
     )
     for i, column in enumerate(("division", "document_type", "collection"))
 }
 
 kept_only = st.toggle("Only documents the relevancy filter kept", help="See the Filter & review page")
-restrict_to = kept_doc_ids(ws.db) if kept_only else None
+restrict_to = kept_documents(ws) if kept_only else None
 if restrict_to is not None and not restrict_to:
     st.info("No document has a verdict that keeps it yet: run the filter on the **Filter & review** page.")
 

@@ -8,9 +8,8 @@ from pathlib import Path
 import orjson
 import pandas as pd
 
-from curation.benchmark import import_queries
-from curation.ingest import IngestOptions, ingest
-from curation.workspace import Workspace
+from curation.core import Workspace
+from curation.ingest import IngestOptions, import_queries, ingest
 from store.judgments import replace_annotator_judgments
 from store.runs import save_run
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import orjson
 
+from curation.core import Workspace
 from curation.ingest import ingest
-from curation.workspace import Workspace
 
 TOPICS = [
     ("Earth Science", "Data", "sea surface temperature from satellite radiometers over the Pacific"),
@@ -54,5 +54,5 @@ def add_retriever(ws: Workspace, name: str, model_dir: Path, **spec: Any) -> Non
 
 
 def passage_text(row: dict[str, Any]) -> str:
-    """What the retriever reads of a one-passage document (see curation.documents.retrieval_text)."""
+    """What the retriever reads of a one-passage document (see curation.core.retrieval_text)."""
     return f"{row['title']}\n\n{row['text']}"

@@ -7,14 +7,7 @@ from typing import Annotated
 
 import typer
 
-from curation.cli import (
-    evaluation_commands,
-    filter_commands,
-    judging_commands,
-    map_commands,
-    retrieval_commands,
-    workspace_commands,
-)
+from curation.cli import evaluation, ingest, judging, maps, relevancy, retrieval, training, workspace
 
 app = typer.Typer(
     name="sde-workbench",
@@ -41,12 +34,9 @@ def _global(
     ctx.obj = workspace
 
 
-workspace_commands.register(app)
-filter_commands.register(app)
-retrieval_commands.register(app)
-evaluation_commands.register(app)
-judging_commands.register(app)
-map_commands.register(app)
+# One module per pipeline stage, in the order of the README's typical pass.
+for stage in (ingest, relevancy, retrieval, maps, judging, evaluation, training, workspace):
+    stage.register(app)
 
 
 def main() -> None:

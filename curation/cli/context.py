@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from tqdm import tqdm
 
-from curation.workspace import Workspace
+from curation.core import Workspace
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object summarizing what was done.")]
 

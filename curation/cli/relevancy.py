@@ -1,0 +1,72 @@
+"""Commands of the relevancy filter: `filter` (rules or LLM judge) and `verdicts` (the verdict in force)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import typer
+
+from curation.cli.context import JsonFlag, open_workspace, progress_bar
+from curation.cli.output import emit, emit_rows, err_console, fail, failures_as_exit
+from curation.core import LockTimeout
+from curation.llm import LLMError
+from curation.relevancy import run_rules, verdicts
+
+VERDICT_FIELDS = ["doc_id", "url", "kept", "judge", "quality", "rule", "reasons"]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("filter")(filter_command)
+    app.command("verdicts")(verdicts_command)
+
+
+def filter_command(
+    ctx: typer.Context,
+    judge: Annotated[
+        Literal["rules", "llm"], typer.Option("--judge", help="rules (cheap, all documents) or llm (what rules keep).")
+    ],
+    model: Annotated[
+        str | None, typer.Option(help="PROVIDER:MODEL, e.g. openai:gpt-4.1-mini, ollama:qwen3:4b (default [llm]).")
+    ] = None,
+    base_url: Annotated[str | None, typer.Option(help="Server URL for Ollama, vLLM, llama.cpp or a proxy.")] = None,
+    concurrency: Annotated[int | None, typer.Option(min=1, help="LLM requests in flight at once.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Judge at most this many documents.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Judge documents: SDE rules (word count, URL path words, exclude patterns) or an LLM with SDE's rubric."""
+    from curation.llm import build_model  # pydantic-ai: loaded only to judge
+    from curation.relevancy import FilterResult, judge_documents
+
+    ws = open_workspace(ctx)
+    with failures_as_exit(as_json, LLMError, LockTimeout):
+        if judge == "rules":
+            ruled = run_rules(ws, limit)
+            result = FilterResult(judged=ruled.judged, kept=ruled.kept, dropped=ruled.dropped)
+        else:
+            settings = ws.settings.llm.with_overrides(model, base_url, concurrency)
+            llm = build_model(settings)
+            with progress_bar(f"judging with {settings.model_id}", unit="doc") as progress:
+                result = judge_documents(ws, settings, limit=limit, progress=progress, model=llm)
+    if result.stopped:
+        err_console.print(f"stopped early ({result.stopped}); run the command again to judge the rest")
+    emit(result.model_dump(exclude={"stopped"}), as_json=as_json, title=f"filter --judge {judge}")
+
+
+def verdicts_command(
+    ctx: typer.Context,
+    kept: Annotated[bool, typer.Option("--kept", help="Only documents kept.")] = False,
+    dropped: Annotated[bool, typer.Option("--dropped", help="Only documents dropped.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """The verdict in force per document: a curator's decision over the LLM over the rules."""
+    if kept and dropped:
+        fail("--kept and --dropped exclude each other; give one or neither", as_json=as_json)
+    ws = open_workspace(ctx)
+    with failures_as_exit(as_json, LockTimeout):
+        table = verdicts(ws, kept=True if kept else False if dropped else None)
+    table = table[VERDICT_FIELDS].astype(object)
+    rows = [
+        {**row, "reasons": [str(r) for r in row["reasons"]] if row["reasons"] is not None else []}
+        for row in table.where(table.notna(), None).to_dict("records")
+    ]
+    emit_rows("verdicts", rows, as_json=as_json, title="verdicts in force")

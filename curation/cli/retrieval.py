@@ -1,0 +1,91 @@
+"""Commands about retrieval: embed, search, run, retrievers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.text import Text
+
+from curation.cli.context import JsonFlag, open_workspace, progress_bar
+from curation.cli.output import console, emit, emit_rows, failures_as_exit
+from curation.core import LockTimeout
+from curation.relevancy import kept_documents
+from curation.retrieval import RETRIEVAL_ERRORS, EmbedBusy, Mode, coverage, embed, make_run, search
+
+EXPECTED = (*RETRIEVAL_ERRORS, EmbedBusy, LockTimeout)
+RetrieverOption = Annotated[str, typer.Option("--retriever", "-r", help="Retriever name (see `retrievers`).")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("embed")(embed_command)
+    app.command("search")(search_command)
+    app.command("run")(run_command)
+    app.command("retrievers")(retrievers_command)
+
+
+def embed_command(
+    ctx: typer.Context,
+    retriever: RetrieverOption,
+    device: Annotated[str | None, typer.Option(help="cuda, cuda:N, mps, cpu or auto (default: settings).")] = None,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="Passages per forward pass (default: fitted).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Embed the documents that have no current vectors for a retriever; resumes after a crash."""
+    ws = open_workspace(ctx)
+    with failures_as_exit(as_json, *EXPECTED), progress_bar(f"embed {retriever}", unit="doc") as progress:
+        result = embed(ws, retriever, device=device, batch_size=batch_size, progress=progress)
+    emit(result, as_json=as_json, title="embed")
+
+
+def search_command(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="What to search for.")],
+    retriever: RetrieverOption,
+    mode: Annotated[Mode, typer.Option(help="vector, fts (BM25) or hybrid (both, fused by rank).")] = "vector",
+    k: Annotated[int, typer.Option("-k", min=1, help="Documents to return.")] = 10,
+    where: Annotated[
+        str | None,
+        typer.Option(help="SQL filter on division, document_type, collection, doc_id: \"division = 'Heliophysics'\"."),
+    ] = None,
+    kept: Annotated[bool, typer.Option("--kept", help="Only documents the relevancy filter kept.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Search the workspace with a retriever; each document is ranked by its best passage."""
+    ws = open_workspace(ctx)
+    with failures_as_exit(as_json, *EXPECTED):
+        restrict_to = kept_documents(ws) if kept else None
+        hits = search(ws, retriever, query, k=k, mode=mode, where=where, restrict_to=restrict_to)
+    rows = [hit.model_dump(include={"doc_id", "score", "rank", "title", "url"}) for hit in hits]
+    emit_rows("results", rows, as_json=as_json, title=f"{retriever} ({mode})")
+
+
+def run_command(
+    ctx: typer.Context,
+    retriever: RetrieverOption,
+    queries: Annotated[str, typer.Option("--queries", "-q", help="Query set to run.")],
+    k: Annotated[int, typer.Option("-k", min=1, help="Documents kept per query.")] = 100,
+    name: Annotated[str | None, typer.Option(help="Run name (default RETRIEVER:SET); replaces one so named.")] = None,
+    mode: Annotated[Mode, typer.Option(help="vector, fts or hybrid.")] = "vector",
+    as_json: JsonFlag = False,
+) -> None:
+    """Store a frozen ranking of every query of a set, for evaluation and comparison."""
+    ws = open_workspace(ctx)
+    with failures_as_exit(as_json, *EXPECTED), progress_bar(f"run {retriever}", unit="query") as progress:
+        result = make_run(ws, retriever, queries, k=k, name=name, mode=mode, progress=progress)
+    emit(result, as_json=as_json, title="run")
+
+
+def retrievers_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """The retriever registry: availability on this machine (and how to fix it) and vector coverage."""
+    ws = open_workspace(ctx)
+    with failures_as_exit(as_json, LockTimeout):
+        found = coverage(ws)
+    if as_json:
+        emit_rows("retrievers", [c.model_dump() for c in found], as_json=True)
+        return
+    rows = [c.model_dump(exclude={"description", "model", "hint"}) for c in found]
+    emit_rows("retrievers", rows, as_json=False, title="retrievers")
+    for c in found:
+        if c.hint:
+            console.print(Text(c.hint), soft_wrap=True)

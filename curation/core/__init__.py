@@ -1,0 +1,32 @@
+"""What every stage shares: the workspace and its settings, the document lookups, the taxonomy, rejects,
+errors more than one stage raises, and the progress signature of long jobs.
+
+Names are loaded on first use (lazy_loader).
+"""
+
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "workspace": ["Workspace", "WORKSPACE_ENV", "DEFAULT_WORKSPACE"],
+        "settings": ["WorkbenchSettings", "load_settings"],
+        "errors": ["InputError", "CuratorRequired", "LockTimeout", "curator_name"],
+        "rejects": ["Reject", "RejectsWriter", "save_rejects"],
+        "progress": ["ProgressCallback"],
+        "documents": ["retrieval_text", "get_documents", "document_counts"],
+        "benchmarks": ["QRELS_HEADER", "benchmark_annotator", "is_benchmark"],
+        "status": ["WorkspaceStatus", "workspace_status"],
+        "resources": ["app_file", "demo_dir"],
+        "taxonomy": [
+            "DIVISIONS",
+            "DOCUMENT_TYPES",
+            "PLACEHOLDER_DIVISION",
+            "RETIRED_DOCUMENT_TYPES",
+            "normalize_division",
+            "normalize_document_type",
+            "division_from_tree_path",
+            "collection_key",
+        ],
+    },
+)

@@ -1,0 +1,32 @@
+"""Evaluation: the judgments that count (qrels), metrics of stored runs with paired significance tests, reports,
+query splits, and benchmark exports (BEIR folders, TREC files, qrels files).
+
+The pages and the CLI call these names; they are loaded on first use (lazy_loader), so reading the
+`[evaluation]` settings imports no ranx.
+"""
+
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "settings": ["EvaluationSettings", "ExportSettings", "StatTest", "DEFAULT_METRICS"],
+        "errors": ["EvaluationError", "ExportError"],
+        "qrels": ["ALL_CURATORS", "JudgmentsError", "Qrels", "judgment_sources", "default_judgments", "load_qrels"],
+        "metrics": ["Evaluation", "Significance", "evaluate_runs", "parse_metrics", "is_graded"],
+        "reports": ["ReportFormat", "drill_down", "by_division", "better_than", "marked_table", "report"],
+        "splits": ["TRAIN", "SplitError", "LeakError", "parse_split", "assign_splits", "check_no_leak", "query_key"],
+        "export": [
+            "ExportKind",
+            "BenchmarkKind",
+            "ExportOptions",
+            "ExportResult",
+            "ExportPlan",
+            "plan_export",
+            "export_folder",
+            "export_benchmark",
+            "safe_name",
+        ],
+        "qrels_files": ["QrelsFormat", "QrelsExport", "write_qrels", "export_qrels"],
+    },
+)

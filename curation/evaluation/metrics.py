@@ -1,0 +1,212 @@
+"""Evaluate stored runs against judgments with ranx: metrics, paired significance, drill-down, report.
+
+Graded and binary metrics are kept apart. NDCG and DCG are graded: a document's grade is its gain
+(Järvelin & Kekäläinen; ranx `ndcg`). Every other metric (MRR, recall, MAP, precision, ...) is binary:
+a document is relevant when its grade reaches the threshold (ranx's relevance level `-lN`; a metric
+written with its own `-lN` keeps it). The evaluated queries are the set's queries with at least one
+document at or above the threshold; a query a run did not answer scores 0 in that run.
+
+A query's division is its own `division` metadata when it has one, otherwise the most common
+division among its relevant documents, otherwise "(none)".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from collections import Counter
+from typing import TYPE_CHECKING
+
+import orjson
+import pandas as pd
+from pydantic import BaseModel
+from ranx import Qrels as RanxQrels
+from ranx import Run as RanxRun
+from ranx import compare
+
+from curation.core import normalize_division
+from curation.evaluation.errors import EvaluationError
+from curation.evaluation.qrels import load_qrels
+from curation.evaluation.settings import StatTest
+from curation.retrieval import ensure_run, ranking
+from store import documents as document_store
+from store import queries as query_store
+
+if TYPE_CHECKING:
+    from curation.core import Workspace
+
+GRADED_METRICS = frozenset({"ndcg", "dcg", "ndcg_burges", "dcg_burges"})
+BINARY_METRICS = frozenset({"mrr", "map", "recall", "precision", "hits", "hit_rate", "f1", "r-precision", "bpref"})
+_METRIC = re.compile(r"^(?P<name>[a-z_-]+?)(@(?P<k>\d+))?(-l(?P<level>\d+))?$")
+NO_DIVISION = "(none)"
+_NOTHING_FOUND = "\x00nothing found"
+MAX_RETRIEVERS = 26  # each retriever gets a letter in reports
+
+
+class Significance(BaseModel):
+    """A paired test between two retrievers on one metric, over the same queries."""
+
+    a: str
+    b: str
+    metric: str
+    test: StatTest
+    p_value: float
+    significant: bool
+
+
+class Evaluation(BaseModel):
+    """Metrics of several retrievers on one query set, with per-query scores for drill-down."""
+
+    query_set: str
+    judgments: str
+    threshold: int
+    test: StatTest
+    max_p: float
+    runs: dict[str, str]
+    queries: int
+    metrics: dict[str, dict[str, float]]
+    significance: list[Significance]
+    per_query: dict[str, dict[str, dict[str, float]]]
+    query_text: dict[str, str]
+    divisions: dict[str, str]
+
+    def summary(self) -> dict[str, object]:
+        """What `eval --json` prints."""
+        return self.model_dump(
+            mode="json", include={"metrics", "significance", "queries", "judgments", "runs", "threshold"}
+        )
+
+
+def parse_metrics(text: str | list[str] | None, defaults: list[str]) -> list[str]:
+    """Metric names from `ndcg@10,mrr@5` (or a list); unknown names are refused with the known ones."""
+    names = [m.strip().lower() for m in (text.split(",") if isinstance(text, str) else text or []) if m.strip()]
+    names = list(dict.fromkeys(names or defaults))
+    for name in names:
+        match = _METRIC.match(name)
+        if not match or match["name"] not in GRADED_METRICS | BINARY_METRICS:
+            known = ", ".join(sorted(GRADED_METRICS | BINARY_METRICS))
+            raise EvaluationError(f"unknown metric {name!r}: use NAME or NAME@K with NAME one of {known}")
+    return names
+
+
+def is_graded(metric: str) -> bool:
+    match = _METRIC.match(metric)
+    return bool(match) and match["name"] in GRADED_METRICS
+
+
+def _ranx_name(metric: str, threshold: int) -> str:
+    """The name ranx computes: binary metrics get the threshold as relevance level unless they carry one."""
+    if is_graded(metric) or "-l" in metric:
+        return metric
+    return f"{metric}-l{threshold}"
+
+
+def evaluate_runs(
+    ws: Workspace,
+    retrievers: list[str],
+    query_set: str,
+    *,
+    judgments: str | None = None,
+    metrics: list[str] | None = None,
+    threshold: int | None = None,
+    test: StatTest | None = None,
+    max_p: float | None = None,
+) -> Evaluation:
+    """Score each retriever's latest stored run on `query_set` and test every pair of retrievers.
+
+    Raises NoStoredRun when a retriever has no run on the set, JudgmentsError when the judgments
+    asked for do not exist, and EvaluationError for anything else that makes the evaluation empty.
+    """
+    settings = ws.settings.evaluation
+    threshold = threshold or settings.threshold
+    test = test or settings.test
+    max_p = max_p or settings.max_p
+    metrics = parse_metrics(metrics, settings.metrics)
+    retrievers = list(dict.fromkeys(r.strip() for r in retrievers if r.strip()))
+    if not retrievers:
+        raise EvaluationError("name at least one retriever")
+    if len(retrievers) > MAX_RETRIEVERS:
+        raise EvaluationError(f"compare at most {MAX_RETRIEVERS} retrievers at once")
+
+    qrels = load_qrels(ws, query_set, judgments)
+    queries = query_store.load_queries(ws.db, query_set)
+    in_set = set(queries["query_id"])
+    relevant = {q: docs for q, docs in qrels.relevant(threshold).items() if q in in_set}
+    if not relevant:
+        raise EvaluationError(
+            f"no query of set {query_set!r} has a document graded {threshold} or more by {qrels.source!r}"
+        )
+    runs = {r: ensure_run(ws, r, query_set) for r in retrievers}
+
+    ranx_qrels = RanxQrels.from_dict({q: qrels.grades[q] for q in relevant})
+    ranx_runs = []
+    for retriever, run_name in runs.items():
+        # ranx cannot hold a run without any document; one that found nothing scores 0 on every query.
+        scores = ranking(ws, run_name) or {query: {_NOTHING_FOUND: 0.0} for query in relevant}
+        run = RanxRun.from_dict(scores, name=retriever)
+        ranx_runs.append(run.make_comparable(ranx_qrels))
+    names = {m: _ranx_name(m, threshold) for m in metrics}
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="unsafe cast from")  # numba, inside ranx's metrics
+        warnings.simplefilter("ignore", RuntimeWarning)  # scipy on identical scores; the p-value is handled below
+        report = compare(
+            ranx_qrels,
+            ranx_runs,
+            list(names.values()),
+            stat_test=test,
+            n_permutations=settings.permutations,
+            max_p=max_p,
+        )
+
+    significance = []
+    for i, a in enumerate(retrievers):
+        for b in retrievers[i + 1 :]:
+            for metric, ranx_name in names.items():
+                outcome = report.comparisons[a, b][ranx_name]
+                p_value = float(outcome["p_value"])
+                # Identical per-query scores make the t statistic 0/0: no evidence of a difference.
+                p_value = 1.0 if math.isnan(p_value) else p_value
+                if test == "fisher":
+                    # ranx gives count / n, 0 when no permutation reaches the observed difference; a finite
+                    # sample cannot show p = 0, so report (count + 1) / (n + 1) (Phipson & Smyth, 2010).
+                    n = settings.permutations
+                    p_value = (round(p_value * n) + 1) / (n + 1)
+                significance.append(
+                    Significance(a=a, b=b, metric=metric, test=test, p_value=p_value, significant=p_value <= max_p)
+                )
+    texts = dict(zip(queries["query_id"], queries["text"], strict=True))
+    return Evaluation(
+        query_set=query_set,
+        judgments=qrels.source,
+        threshold=threshold,
+        test=test,
+        max_p=max_p,
+        runs=runs,
+        queries=len(relevant),
+        metrics={r: {m: float(report.results[r][n]) for m, n in names.items()} for r in retrievers},
+        significance=significance,
+        per_query={
+            run.name: {m: {q: float(s) for q, s in run.scores[n].items()} for m, n in names.items()}
+            for run in ranx_runs
+        },
+        query_text={q: texts[q] for q in relevant},
+        divisions=_query_divisions(ws, queries, relevant),
+    )
+
+
+def _query_divisions(ws: Workspace, queries: pd.DataFrame, relevant: dict[str, set[str]]) -> dict[str, str]:
+    own = {}
+    for query_id, metadata in zip(queries["query_id"], queries["metadata"], strict=True):
+        data = orjson.loads(metadata) if isinstance(metadata, str) else {}
+        division = data.get("division") if isinstance(data, dict) else None
+        if query_id in relevant and isinstance(division, str) and division.strip():
+            own[query_id] = normalize_division(division) or NO_DIVISION
+    missing = [q for q in relevant if q not in own]
+    doc_ids = sorted({d for q in missing for d in relevant[q]})
+    fields = document_store.document_fields(ws.db, doc_ids, ("division",))
+    doc_division = {d: v for d, v in zip(fields["doc_id"], fields["division"], strict=True) if isinstance(v, str)}
+    for query_id in missing:
+        counts = Counter(doc_division[d] for d in relevant[query_id] if d in doc_division)
+        own[query_id] = min(counts, key=lambda v: (-counts[v], v)) if counts else NO_DIVISION
+    return own

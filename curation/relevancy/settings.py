@@ -1,0 +1,54 @@
+"""`[rules]` settings: what the cheap first stage of the relevancy filter drops, and SDE's default exclude patterns."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from pydantic import BaseModel, Field
+
+_BINARY = "pdf|zip|gz|tgz|tar|rar|7z|bz2|exe|dmg|iso|msi|bin|dat|nc|nc4|hdf|h5|he5|fits|fit|grib|grb"
+_MEDIA = "jpe?g|png|gif|bmp|tiff?|svg|webp|ico|mp3|mp4|m4v|mov|avi|wmv|wav|ogg|webm|flac"
+_CODE = "js|mjs|css|py|ipynb|java|c|cpp|h|sh|f90|r|json|xml|csv|txt|docx?|xlsx?|pptx?"
+_END = r"([/.?&#]|$)"
+
+DEFAULT_EXCLUDE_PATTERNS: dict[str, str] = {
+    "login": rf"/(wp-login\.php|login|log-in|logout|signin|sign-in|signup|sign-up|register|my-?account){_END}",
+    "search_results": rf"/search{_END}|[?&](q|query|search|s|keywords?|searchterm)=",
+    "tag_archive": r"/tags?/",
+    "category_archive": r"/(category|categories)/",
+    "author_archive": r"/authors?/",
+    "date_archive": r"/(19|20)\d\d/((0?[1-9]|1[0-2])/?)?([?#]|$)",
+    "feed": rf"/(feed|feeds|rss|atom){_END}|[?&]feed=",
+    "sitemap": r"/sitemap[^/]*$",
+    "privacy": rf"/(privacy|privacy-policy|cookies|cookie-policy|terms-of-use|terms-and-conditions){_END}",
+    "print_share": rf"/(print|share|email-this){_END}|[?&](print|share|format=print|replytocom)",
+    "sort": r"[?&](sort|sortby|order|orderby|dir)=",
+    "pagination": r"/page/\d+|[?&](page|paged|pg|start|offset)=\d+",
+    "binary_file": rf"\.({_BINARY})([?#]|$)",
+    "media_file": rf"\.({_MEDIA})([?#]|$)",
+    "code_file": rf"\.({_CODE})([?#]|$)",
+    "cms_artifact": r"/(wp-admin|wp-content|wp-includes|wp-json|cgi-bin|_layouts|cdn-cgi|\.well-known)/|"
+    r"xmlrpc\.php|/(trackback|embed|amp)/?$|[?&](p|page_id|attachment_id)=\d+",
+    "query_string": r"\?.",
+}
+
+
+class RulesSettings(BaseModel):
+    """`[rules]`: what the cheap rules drop (URL patterns see the lower-cased path and query)."""
+
+    min_words_fraction: float = Field(
+        0.5, ge=0, le=1, description="drop documents with fewer words than this fraction of the workspace median"
+    )
+    path_words: list[str] = Field(
+        default_factory=lambda: ["photo", "gallery", "photos", "contact", "figure", "figures"],
+        description="drop documents whose URL path contains one of these words",
+    )
+    exclude_patterns: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_EXCLUDE_PATTERNS),
+        description="name = RE2 regex on the URL after the host; the first match names the rule that fired",
+    )
+
+    def version(self) -> str:
+        """A short hash of the rules, stored with each verdict so a reviewer can tell which rules ran."""
+        return hashlib.blake2b(json.dumps(self.model_dump(), sort_keys=True).encode(), digest_size=6).hexdigest()

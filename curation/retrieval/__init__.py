@@ -1,0 +1,29 @@
+"""Retrieval: the embed job that keeps each retriever's vectors in step with the documents, search in vector,
+full-text and hybrid modes, and runs (a retriever's ranking of a whole query set, stored).
+
+The pages and the CLI call these names; they are loaded on first use (lazy_loader).
+"""
+
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "errors": ["SearchError", "NoStoredRun", "RETRIEVAL_ERRORS"],
+        "embed_job": ["EmbedBusy", "EmbedResult", "embed", "open_encoder", "table_name"],
+        "coverage": ["RetrieverCoverage", "coverage"],
+        "document_vectors": ["document_vectors"],
+        "search": [
+            "MODES",
+            "Mode",
+            "Ranked",
+            "SearchHit",
+            "search",
+            "filter_clause",
+            "current_table",
+            "searchable_retrievers",
+        ],
+        "highlight": ["highlight"],
+        "runs": ["RunSummary", "make_run", "rank_queries", "ensure_run", "ranking", "stored_runs"],
+    },
+)

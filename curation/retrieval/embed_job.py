@@ -1,0 +1,135 @@
+"""The embed job: passages and vectors per retriever in LanceDB, kept in step with the documents.
+
+Incremental and resumable: a run embeds only documents whose current content hash has no vectors,
+replaces stale ones, and writes in batches of whole documents, so a killed run loses at most one
+batch and the next run picks up where it stopped (see `store.vectors.write_documents`).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+
+from curation.core import ProgressCallback, retrieval_text
+from embeddings.chunking import Chunker
+from embeddings.device import pick_device
+from embeddings.quantization import to_storage
+from embeddings.registry import fingerprint, get_spec, model_location
+from store import documents as document_store
+from store import vectors
+from store.locks import job_lock
+
+if TYPE_CHECKING:  # the encoder imports torch: loaded only when a model is
+    from curation.core import Workspace
+    from embeddings.encoder import Encoder
+
+
+class EmbedBusy(RuntimeError):
+    """Another process is embedding for the same retriever."""
+
+
+class EmbedResult(BaseModel):
+    """What one embed run did; `skipped` documents already had current vectors."""
+
+    retriever: str
+    embedded: int
+    skipped: int
+    passages: int
+    device: str
+    seconds: float
+
+
+def table_name(retriever: str) -> str:
+    """The LanceDB table of a retriever (names are kept to letters, digits, '-' and '_')."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", retriever)
+
+
+def open_encoder(ws: Workspace, retriever: str, *, device: str | None = None, batch_size: int | None = None) -> Encoder:
+    """The encoder of a dense retriever (model loaded once per process), on the configured device."""
+    from embeddings.encoder import load_encoder
+
+    spec = get_spec(ws.settings.retrievers, retriever)
+    location = model_location(retriever, spec, ws.root)
+    chosen = pick_device(device or ws.settings.embedding.device)
+    return load_encoder(spec, location, device=chosen, batch_size=batch_size or ws.settings.embedding.batch_size)
+
+
+def embed(
+    ws: Workspace,
+    retriever: str,
+    *,
+    device: str | None = None,
+    batch_size: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> EmbedResult:
+    """Bring `retriever`'s vectors up to date with the documents, then its indexes.
+
+    Raises UnknownRetriever, RetrieverUnavailable (with how to get the model), DeviceUnavailable
+    or EmbedBusy; never leaves a document with two vector sets.
+    """
+    started = time.monotonic()
+    spec = get_spec(ws.settings.retrievers, retriever)
+    name = table_name(retriever)
+    encoder = None if spec.kind == "bm25" else open_encoder(ws, retriever, device=device, batch_size=batch_size)
+    chunker = encoder.chunker() if encoder else Chunker(spec.chunk_tokens, spec.chunk_overlap)
+    table_fingerprint = fingerprint(spec)
+    embedded = passages = 0
+    with _embed_lock(ws, retriever):
+        if vectors.fingerprint(ws.vectors_dir, name) not in (None, table_fingerprint):
+            vectors.drop(ws.vectors_dir, name)  # built with other settings: these vectors cannot be mixed
+        present = vectors.present_documents(ws.vectors_dir, name)
+        vectors.retag_documents(ws.vectors_dir, name, document_store.retagged_documents(ws.db, present))
+        todo = document_store.documents_to_embed(ws.db, present)
+        skipped = document_store.count_documents(ws.db) - len(todo)
+        if progress:
+            progress(0, len(todo))
+        step = ws.settings.embedding.docs_per_write
+        for batch in (todo[start : start + step] for start in range(0, len(todo), step)):
+            docs = document_store.get_documents(ws.db, [doc_id for doc_id, _ in batch])
+            rows = _passage_rows(docs, chunker)
+            vecs = to_storage(encoder.encode_passages(rows["text"]), spec.precision) if encoder else None
+            replace = [doc_id for doc_id, has_vectors in batch if has_vectors]
+            vectors.write_documents(
+                ws.vectors_dir,
+                name,
+                vectors.passages_table(rows, vecs),
+                replace=replace,
+                table_fingerprint=table_fingerprint,
+            )
+            embedded += len(batch)
+            passages += len(rows["text"])
+            if progress:
+                progress(embedded, len(todo))
+        vectors.build_indexes(ws.vectors_dir, name, ws.settings.vectors, metric=spec.metric)
+    return EmbedResult(
+        retriever=retriever,
+        embedded=embedded,
+        skipped=skipped,
+        passages=passages,
+        device=encoder.device if encoder else "none",
+        seconds=round(time.monotonic() - started, 3),
+    )
+
+
+def _passage_rows(docs: list[dict[str, object]], chunker: Chunker) -> dict[str, list[object]]:
+    """Columns of the passages of `docs`, in document order."""
+    rows: dict[str, list[object]] = {
+        key: [] for key in ("doc_id", "passage", "text", "content_hash", *vectors.FILTER_COLUMNS)
+    }
+    texts = [retrieval_text(str(doc["title"]), str(doc["text"])) for doc in docs]
+    for doc, passages in zip(docs, chunker.split(texts), strict=True):
+        for index, passage in enumerate(passages):
+            rows["passage"].append(index)
+            rows["text"].append(passage)
+            for key in ("doc_id", "content_hash", *vectors.FILTER_COLUMNS):
+                rows[key].append(doc[key])
+    return rows
+
+
+def _embed_lock(ws: Workspace, retriever: str) -> AbstractContextManager[None]:
+    busy = EmbedBusy(f"another embed job for {retriever!r} is running on this workspace; wait for it or stop it")
+    return job_lock(ws.vectors_dir / f"{table_name(retriever)}.embed.lock", busy)
