@@ -256,4 +256,32 @@ MIGRATIONS: list[list[str]] = [
         )
         """,
     ],
+    # 6: background jobs (embed, map, LLM filter, query generation, runs, eval, fine-tune, ingest): one row per job,
+    # written when it is started, when its process starts and when it ends (live progress is in a file per job)
+    [
+        "CREATE SEQUENCE IF NOT EXISTS job_id_seq START 1",
+        """
+        CREATE TABLE IF NOT EXISTS jobs (
+            job_id BIGINT PRIMARY KEY DEFAULT nextval('job_id_seq'),
+            kind VARCHAR NOT NULL,
+            target VARCHAR NOT NULL,
+            title VARCHAR NOT NULL,
+            params JSON NOT NULL,
+            argv VARCHAR[] NOT NULL,
+            started_by VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL DEFAULT now(),
+            started_at TIMESTAMP,
+            finished_at TIMESTAMP,
+            pid INTEGER,
+            pid_started DOUBLE,
+            done BIGINT,
+            total BIGINT,
+            log_tail VARCHAR,
+            result JSON,
+            error VARCHAR,
+            cancel_requested_at TIMESTAMP
+        )
+        """,
+    ],
 ]

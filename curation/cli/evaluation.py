@@ -11,7 +11,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from curation.cli.context import JsonFlag, open_workspace
+from curation.cli.context import BackgroundFlag, JsonFlag, in_background, open_workspace
 from curation.cli.output import emit, failures_as_exit
 from curation.core import LockTimeout
 from curation.evaluation import (
@@ -25,6 +25,7 @@ from curation.evaluation import (
     export_benchmark,
     parse_split,
 )
+from curation.jobs import eval_job
 from curation.retrieval import RETRIEVAL_ERRORS, NoStoredRun
 
 JudgmentsOption = Annotated[
@@ -61,12 +62,24 @@ def eval_command(
     test: Annotated[StatTest | None, typer.Option(help="Paired test: student (t-test) or fisher.")] = None,
     max_p: Annotated[float | None, typer.Option(help="Significance level (default 0.05).")] = None,
     per_query: Annotated[bool, typer.Option(help="Add every query's scores to the JSON.")] = False,
+    background: BackgroundFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Evaluate retrievers' stored runs on a query set: metrics and paired significance tests."""
     from curation.evaluation import EvaluationError, evaluate_runs, report
 
     ws = open_workspace(ctx)
+    if background:
+        spec = eval_job(
+            _names(retrievers),
+            queries,
+            judgments=judgments,
+            metrics=_names(metrics),
+            threshold=threshold,
+            test=test,
+            max_p=max_p,
+        )
+        in_background(ws, spec, as_json)
     with failures_as_exit(as_json, EvaluationError, JudgmentsError, NoStoredRun, *RETRIEVAL_ERRORS, LockTimeout):
         result = evaluate_runs(
             ws,

@@ -7,10 +7,11 @@ from typing import Annotated
 
 import typer
 
-from curation.cli.context import JsonFlag, byte_progress, open_workspace
+from curation.cli.context import BackgroundFlag, JsonFlag, byte_progress, in_background, open_workspace
 from curation.cli.output import emit, fail, failures_as_exit
 from curation.core import InputError, LockTimeout
 from curation.ingest import DOC_FIELDS, FormatChoice, IngestOptions, import_benchmark, ingest
+from curation.jobs import ingest_job
 
 
 def register(app: typer.Typer) -> None:
@@ -25,17 +26,33 @@ def ingest_command(
         FormatChoice, typer.Option("--format", "-f", help="Record shape; auto-detected by default.")
     ] = "auto",
     collection: Annotated[str | None, typer.Option(help="Assign every row to this collection.")] = None,
+    division: Annotated[str | None, typer.Option(help="Assign every row to this division (SDE name).")] = None,
+    document_type: Annotated[str | None, typer.Option(help="Assign every row this document type.")] = None,
     map_: Annotated[
         list[str] | None,
         typer.Option("--map", help="Column mapping FIELD=COLUMN for csv/parquet/jsonl, e.g. --map text=body."),
     ] = None,
+    background: BackgroundFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Load SDE content: crawler JSON, indexer documents.jsonl, legacy dumps, COSMOS lists, BEIR, CSV/Parquet."""
     column_map = _parse_map(map_ or [], as_json)
     ws = open_workspace(ctx)
+    if background:
+        spec = ingest_job(
+            [p.resolve() for p in paths],
+            format=format,
+            collection=collection,
+            division=division,
+            document_type=document_type,
+            column_map=column_map,
+        )
+        in_background(ws, spec, as_json)
+    options = IngestOptions(
+        format=format, collection=collection, division=division, document_type=document_type, column_map=column_map
+    )
     with failures_as_exit(as_json, InputError, LockTimeout), byte_progress("ingest") as progress:
-        result = ingest(ws, paths, IngestOptions(format=format, collection=collection, column_map=column_map), progress)
+        result = ingest(ws, paths, options, progress)
     emit(
         result.model_dump(
             include={"read", "inserted", "updated", "unchanged", "rejected", "duplicates", "rejects_file"}

@@ -10,10 +10,11 @@ from typing import Annotated, Literal
 
 import typer
 
-from curation.cli.context import JsonFlag, open_workspace, progress_bar
+from curation.cli.context import BackgroundFlag, JsonFlag, in_background, open_workspace, progress_bar
 from curation.cli.output import emit, emit_rows, err_console, fail, failures_as_exit
 from curation.core import CuratorRequired, InputError, LockTimeout
 from curation.evaluation import ExportError, JudgmentsError, QrelsFormat, export_qrels
+from curation.jobs import cancel_requested, query_generation_job
 from curation.judging import query_sets
 from curation.llm import LLMError
 
@@ -87,6 +88,7 @@ def queries_generate(
         bool, typer.Option("--all-documents", help="Sample every document, not only those the filter keeps.")
     ] = False,
     seed: Annotated[int | None, typer.Option(help="Seed of the document sample (default [judging]).")] = None,
+    background: BackgroundFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Have the LLM write standalone factual, procedural and data queries for a sample or the queued documents.
@@ -100,6 +102,20 @@ def queries_generate(
     if (docs is None) == (not from_queue):
         fail("choose the documents: --docs N (a sample) or --from-queue (queued on the Map page)", as_json=as_json)
     ws = open_workspace(ctx)
+    if background:
+        spec = query_generation_job(
+            query_set,
+            docs=docs,
+            from_queue=from_queue,
+            model=model,
+            base_url=base_url,
+            concurrency=concurrency,
+            per_doc=per_doc,
+            division=division,
+            all_documents=all_documents,
+            seed=seed,
+        )
+        in_background(ws, spec, as_json)
     with failures_as_exit(as_json, *EXPECTED, LLMError):
         settings = ws.settings.llm.with_overrides(model, base_url, concurrency)
         if from_queue:
@@ -107,9 +123,17 @@ def queries_generate(
         else:
             doc_ids = pick_documents(ws, docs or 0, seed=seed, division=division, kept_only=not all_documents)
         llm = build_model(settings)
-        with progress_bar(f"queries with {settings.model_id}", unit="doc") as progress:
+        with progress_bar(f"queries with {settings.model_id}", unit="doc", stop_on_cancel=False) as progress:
             result = generate_queries(
-                ws, settings, query_set, doc_ids, per_document=per_doc, progress=progress, model=llm, dequeue=from_queue
+                ws,
+                settings,
+                query_set,
+                doc_ids,
+                per_document=per_doc,
+                progress=progress,
+                model=llm,
+                dequeue=from_queue,
+                cancel=cancel_requested(),
             )
     if result.stopped:
         err_console.print(f"stopped early ({result.stopped}); run the command again to do the rest")

@@ -6,10 +6,11 @@ from typing import Annotated
 
 import typer
 
-from curation.cli.context import JsonFlag, open_workspace, progress_bar
+from curation.cli.context import BackgroundFlag, JsonFlag, in_background, open_workspace, progress_bar
 from curation.cli.output import emit, emit_rows, failures_as_exit
 from curation.cli.retrieval import RetrieverOption
 from curation.core import LockTimeout
+from curation.jobs import map_job
 from curation.maps import MapBusy, MapError, cluster_map, project
 from curation.retrieval import RETRIEVAL_ERRORS
 
@@ -25,10 +26,13 @@ def map_command(
     ctx: typer.Context,
     retriever: RetrieverOption,
     refit: Annotated[bool, typer.Option("--refit", help="Fit the map anew instead of placing what changed.")] = False,
+    background: BackgroundFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Project a retriever's documents to a 2-D UMAP map; later runs place only new or changed documents."""
     ws = open_workspace(ctx)
+    if background:
+        in_background(ws, map_job(retriever, refit), as_json)
     with failures_as_exit(as_json, *EXPECTED), progress_bar(f"map {retriever}", unit="doc") as progress:
         result = project(ws, retriever, refit=refit, progress=progress)
     emit(result, as_json=as_json, title="map")

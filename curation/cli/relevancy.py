@@ -6,9 +6,10 @@ from typing import Annotated, Literal
 
 import typer
 
-from curation.cli.context import JsonFlag, open_workspace, progress_bar
+from curation.cli.context import BackgroundFlag, JsonFlag, in_background, open_workspace, progress_bar
 from curation.cli.output import emit, emit_rows, err_console, fail, failures_as_exit
 from curation.core import LockTimeout
+from curation.jobs import cancel_requested, llm_filter_job
 from curation.llm import LLMError
 from curation.relevancy import run_rules, verdicts
 
@@ -31,13 +32,16 @@ def filter_command(
     base_url: Annotated[str | None, typer.Option(help="Server URL for Ollama, vLLM, llama.cpp or a proxy.")] = None,
     concurrency: Annotated[int | None, typer.Option(min=1, help="LLM requests in flight at once.")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Judge at most this many documents.")] = None,
+    background: BackgroundFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Judge documents: SDE rules (word count, URL path words, exclude patterns) or an LLM with SDE's rubric."""
+    ws = open_workspace(ctx)
+    if background and judge == "llm":
+        in_background(ws, llm_filter_job(model, base_url, concurrency, limit), as_json)
     from curation.llm import build_model  # pydantic-ai: loaded only to judge
     from curation.relevancy import FilterResult, judge_documents
 
-    ws = open_workspace(ctx)
     with failures_as_exit(as_json, LLMError, LockTimeout):
         if judge == "rules":
             ruled = run_rules(ws, limit)
@@ -45,8 +49,10 @@ def filter_command(
         else:
             settings = ws.settings.llm.with_overrides(model, base_url, concurrency)
             llm = build_model(settings)
-            with progress_bar(f"judging with {settings.model_id}", unit="doc") as progress:
-                result = judge_documents(ws, settings, limit=limit, progress=progress, model=llm)
+            with progress_bar(f"judging with {settings.model_id}", unit="doc", stop_on_cancel=False) as progress:
+                result = judge_documents(
+                    ws, settings, limit=limit, progress=progress, model=llm, cancel=cancel_requested()
+                )
     if result.stopped:
         err_console.print(f"stopped early ({result.stopped}); run the command again to judge the rest")
     emit(result.model_dump(exclude={"stopped"}), as_json=as_json, title=f"filter --judge {judge}")

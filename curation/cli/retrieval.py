@@ -7,9 +7,10 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from curation.cli.context import JsonFlag, open_workspace, progress_bar
+from curation.cli.context import BackgroundFlag, JsonFlag, in_background, open_workspace, progress_bar
 from curation.cli.output import console, emit, emit_rows, failures_as_exit
 from curation.core import LockTimeout
+from curation.jobs import embed_job, run_job
 from curation.relevancy import kept_documents
 from curation.retrieval import RETRIEVAL_ERRORS, EmbedBusy, Mode, coverage, embed, make_run, search
 
@@ -29,10 +30,13 @@ def embed_command(
     retriever: RetrieverOption,
     device: Annotated[str | None, typer.Option(help="cuda, cuda:N, mps, cpu or auto (default: settings).")] = None,
     batch_size: Annotated[int | None, typer.Option(min=1, help="Passages per forward pass (default: fitted).")] = None,
+    background: BackgroundFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Embed the documents that have no current vectors for a retriever; resumes after a crash."""
     ws = open_workspace(ctx)
+    if background:
+        in_background(ws, embed_job(retriever, device, batch_size), as_json)
     with failures_as_exit(as_json, *EXPECTED), progress_bar(f"embed {retriever}", unit="doc") as progress:
         result = embed(ws, retriever, device=device, batch_size=batch_size, progress=progress)
     emit(result, as_json=as_json, title="embed")
@@ -67,10 +71,13 @@ def run_command(
     k: Annotated[int, typer.Option("-k", min=1, help="Documents kept per query.")] = 100,
     name: Annotated[str | None, typer.Option(help="Run name (default RETRIEVER:SET); replaces one so named.")] = None,
     mode: Annotated[Mode, typer.Option(help="vector, fts or hybrid.")] = "vector",
+    background: BackgroundFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Store a frozen ranking of every query of a set, for evaluation and comparison."""
     ws = open_workspace(ctx)
+    if background:
+        in_background(ws, run_job(retriever, queries, k=k, name=name, mode=mode), as_json)
     with failures_as_exit(as_json, *EXPECTED), progress_bar(f"run {retriever}", unit="query") as progress:
         result = make_run(ws, retriever, queries, k=k, name=name, mode=mode, progress=progress)
     emit(result, as_json=as_json, title="run")

@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from curation.cli.context import JsonFlag, open_workspace, progress_bar
+from curation.cli.context import BackgroundFlag, JsonFlag, in_background, open_workspace, progress_bar
 from curation.cli.output import emit, failures_as_exit
 from curation.core import LockTimeout
+from curation.jobs import finetune_job
 from curation.retrieval import RETRIEVAL_ERRORS
 
 
@@ -26,12 +27,24 @@ def finetune_command(
     batch_size: Annotated[int | None, typer.Option(min=2, help="Pairs per batch (default [finetune]).")] = None,
     learning_rate: Annotated[float | None, typer.Option(help="Peak learning rate (default [finetune]).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an earlier fine-tuned retriever of that name.")] = False,
+    background: BackgroundFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Fine-tune a retriever on training pairs and register it as a new retriever (GPU when present)."""
+    ws = open_workspace(ctx)
+    if background:
+        spec = finetune_job(
+            base,
+            pairs.resolve(),
+            out,
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            overwrite=overwrite,
+        )
+        in_background(ws, spec, as_json)
     from curation.training import FinetuneError, FinetuneOptions, finetune  # torch: loaded only to train
 
-    ws = open_workspace(ctx)
     options = FinetuneOptions(
         base=base,
         pairs=pairs,

@@ -20,6 +20,7 @@ from pydantic_settings import (
 
 from curation.evaluation.settings import EvaluationSettings, ExportSettings
 from curation.ingest.settings import IngestSettings
+from curation.jobs.settings import JobSettings
 from curation.judging.settings import JudgingSettings
 from curation.llm.settings import LLMSettings
 from curation.maps.settings import MapSettings
@@ -49,6 +50,7 @@ class WorkbenchSettings(BaseSettings):
     finetune: FinetuneSettings = Field(default_factory=FinetuneSettings)
     judging: JudgingSettings = Field(default_factory=JudgingSettings)
     maps: MapSettings = Field(default_factory=MapSettings)
+    jobs: JobSettings = Field(default_factory=JobSettings)
 
     @field_validator("retrievers", mode="before")
     @classmethod
