@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from pages.common import sidebar
+from pages.common import app_icon, sidebar
+from pages.state import publish_choices, remember_choices
 
-st.set_page_config(page_title="SDE Workbench", page_icon=":material/travel_explore:", layout="wide")
+# The icon is an image made here: a Material icon or an emoji as page_icon makes the browser fetch it from a CDN.
+st.set_page_config(page_title="SDE Workbench", page_icon=app_icon(), layout="wide")
 
 PAGES = {
     "Content": [
@@ -29,8 +31,15 @@ PAGES = {
         st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
         st.Page("pages/finetune.py", title="Fine-tune", icon=":material/model_training:"),
     ],
+    "Workspace": [
+        st.Page("pages/jobs.py", title="Jobs", icon=":material/work_history:"),
+    ],
 }
 
 page = st.navigation(PAGES)
+remember_choices()
 sidebar()
-page.run()
+try:
+    page.run()
+finally:
+    publish_choices()

@@ -1,4 +1,4 @@
-"""Pieces every page shares: the open workspace and the curator's name from the sidebar."""
+"""Pieces every page shares: the open workspace, the curator's name and the running jobs in the sidebar."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from pathlib import Path
 from typing import TypeVar
 
 import streamlit as st
+from PIL import Image, ImageDraw
 
 from curation.core import DEFAULT_WORKSPACE, WORKSPACE_ENV, Workspace
 from curation.judging import RankingSource, query_sets, ranking_sources
+from pages.background import sidebar_jobs
+from pages.state import keep, show_notices
 
 T = TypeVar("T")
 
@@ -18,6 +21,17 @@ T = TypeVar("T")
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _open_workspace(path: str, settings_mtime: float) -> Workspace:
     return Workspace.open(path)
+
+
+@st.cache_resource(show_spinner=False)
+def app_icon() -> Image.Image:
+    """The browser tab's icon, drawn here so that nothing is fetched from outside 127.0.0.1."""
+    icon = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(icon)
+    draw.rounded_rectangle((2, 2, 62, 62), radius=14, fill=(11, 61, 145))  # NASA blue
+    draw.ellipse((14, 14, 50, 50), outline=(255, 255, 255), width=5)
+    draw.line((42, 42, 56, 56), fill=(255, 255, 255), width=7)
+    return icon
 
 
 def workspace() -> Workspace:
@@ -36,15 +50,20 @@ def curator() -> str:
 
 
 def sidebar() -> None:
+    """The workspace, the curator's name (kept in the URL as ?curator=, so a reload or a bookmark keeps it;
+    `SDE_WORKBENCH_CURATOR` gives a default) and the jobs running now."""
     ws = workspace()
     with st.sidebar:
         st.caption("Workspace")
         st.code(str(ws.root), language=None)
-        if "curator" not in st.session_state:
-            st.session_state["curator"] = os.environ.get("SDE_WORKBENCH_CURATOR", "")
         st.text_input(
-            "Curator", key="curator", placeholder="your name", help="Stored with your judgments and decisions."
+            "Curator",
+            key=keep("curator", os.environ.get("SDE_WORKBENCH_CURATOR", ""), url="curator"),
+            placeholder="your name",
+            help="Stored with your judgments and decisions, and kept in the page address.",
         )
+    sidebar_jobs(ws)
+    show_notices()
 
 
 def run_with_progress(
@@ -71,7 +90,7 @@ def query_set_choice(key: str | None = None) -> str:
     if not sets:
         st.info("No query sets yet: `sde-workbench queries import FILE --set NAME`, `import-benchmark`, or the demo.")
         st.stop()
-    return str(st.selectbox("Query set", sets, key=key))
+    return str(st.selectbox("Query set", sets, key=keep(key or "query_set", url="set", options=sets)))
 
 
 def ranking_choice(query_set: str, key: str, labels: tuple[str, str]) -> tuple[dict[str, RankingSource], str, str, int]:
@@ -87,8 +106,11 @@ def ranking_choice(query_set: str, key: str, labels: tuple[str, str]) -> tuple[d
     keys = list(sources)
     left, right, depth = st.columns([2, 2, 1])
     a = left.selectbox(
-        labels[0], keys, index=0, key=f"{key}_a", help="RETRIEVER/MODE is searched live; run:NAME is stored"
+        labels[0],
+        keys,
+        key=keep(f"{key}_a", keys[0], url="a", options=keys),
+        help="RETRIEVER/MODE is searched live; run:NAME is stored",
     )
-    b = right.selectbox(labels[1], keys, index=min(1, len(keys) - 1), key=f"{key}_b")
-    k = int(depth.number_input("Top k", 1, 100, ws.settings.judging.k, key=f"{key}_k"))
+    b = right.selectbox(labels[1], keys, key=keep(f"{key}_b", keys[min(1, len(keys) - 1)], url="b", options=keys))
+    k = int(depth.number_input("Top k", 1, 100, key=keep(f"{key}_k", ws.settings.judging.k, url="k", parse=int)))
     return sources, str(a), str(b), k

@@ -4,25 +4,24 @@ import pandas as pd
 import streamlit as st
 
 from curation.core import CuratorRequired, InputError, document_counts
+from curation.jobs import query_generation_job, run_job
 from curation.judging import (
     ComparedDoc,
     add_query,
     allowed_documents,
     current_judgments,
-    generate_queries,
     jaccard,
     judging_queue,
     label,
     load_queries,
-    pick_documents,
-    queued_documents,
     rankings,
     rbo,
     side_by_side,
 )
 from curation.llm import LLMError
-from curation.retrieval import RETRIEVAL_ERRORS, NoStoredRun, make_run
-from pages.common import curator, query_set_choice, ranking_choice, run_with_progress, workspace
+from curation.retrieval import RETRIEVAL_ERRORS, NoStoredRun
+from pages.background import follow, start
+from pages.common import curator, query_set_choice, ranking_choice, workspace
 
 EXPECTED = (*RETRIEVAL_ERRORS, NoStoredRun)
 
@@ -53,6 +52,18 @@ with st.expander("Add a query to this set", icon=":material/add:"):
         else:
             st.session_state["cmp_query"] = load_queries(ws, query_set)["query_id"].tolist().index(new_id)
             st.rerun()
+
+
+def generated(made: dict) -> str:
+    """A query-generation job's result in words."""
+    dequeued = f", {made['dequeued']} taken out of the judging queue" if made.get("dequeued") else ""
+    return (
+        f"{made['generated']} queries from {made['documents'] - made['done_before'] - made['errors']} documents "
+        f"({made['done_before']} had queries already, {made['dropped']} vague ones left out, {made['errors']} failed"
+        f"{dequeued})"
+    )
+
+
 with st.expander("Generate queries with the LLM for documents", icon=":material/smart_toy:"):
     llm = ws.settings.llm
     queued = len(judging_queue(ws))
@@ -76,27 +87,22 @@ with st.expander("Generate queries with the LLM for documents", icon=":material/
     st.caption("The same as `sde-workbench queries generate`; keys come from environment variables only.")
     if generate:
         try:
-            chosen = llm.with_overrides(model.strip(), base_url.strip() or None)
-            if source == "queue":
-                doc_ids = queued_documents(ws)
-            else:
-                doc_ids = pick_documents(ws, docs, division=None if division == "all" else division, kept_only=gen_kept)
-        except (LLMError, InputError) as exc:
+            llm.with_overrides(model.strip(), base_url.strip() or None)  # a bad model name is refused here
+        except LLMError as exc:
             st.error(str(exc))
             st.stop()
-        made = run_with_progress(
-            lambda progress: generate_queries(
-                ws, chosen, query_set, doc_ids, per_document=per_doc, progress=progress, dequeue=source == "queue"
-            ),
-            (LLMError,),
-            "Writing queries: {done}/{total} documents",
+        spec = query_generation_job(
+            query_set,
+            docs=None if source == "queue" else docs,
+            from_queue=source == "queue",
+            model=model.strip() or None,
+            base_url=base_url.strip() or None,
+            per_doc=per_doc,
+            division=None if division == "all" or source == "queue" else division,
+            all_documents=not gen_kept,
         )
-        st.success(
-            f"{made.generated} queries from {made.documents - made.done_before - made.errors} documents "
-            f"({made.done_before} had queries already, {made.dropped} vague ones left out, {made.errors} failed"
-            + (f", {made.dequeued} taken out of the judging queue)" if source == "queue" else ")")
-        )
-        queries = load_queries(ws, query_set)
+        start(ws, spec, curator())
+    follow(ws, "queries", query_set, generated, key="cmp_generate", recent=600)
 if queries.empty:
     st.info(f"{query_set!r} has no queries yet.")
     st.stop()
@@ -189,17 +195,9 @@ with st.expander("Freeze a ranking: store a retriever's top k for every query of
         run_k = int(f[2].number_input("Depth", 1, 1000, 100, key="cmp_run_k"))
         if st.button("Store run", key="cmp_store", icon=":material/save:"):
             source = sources[freeze]
-            summary = run_with_progress(
-                lambda progress: make_run(
-                    ws,
-                    str(source.retriever),
-                    query_set,
-                    k=run_k,
-                    name=run_name.strip() or None,
-                    mode=source.mode,
-                    progress=progress,
-                ),  # fmt: skip
-                EXPECTED,
-                "Ranking {done}/{total} queries",
-            )
-            st.success(f"Stored run:{summary.run} ({summary.queries} queries, top {summary.k})")
+            spec = run_job(str(source.retriever), query_set, k=run_k, name=run_name.strip() or None, mode=source.mode)
+            start(ws, spec, curator())
+        stored = run_name.strip() or f"{sources[freeze].retriever}:{query_set}"
+        follow(
+            ws, "run", stored, lambda r: f"Stored run:{r['run']} ({r['queries']} queries, top {r['k']})", key="cmp_run"
+        )

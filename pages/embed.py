@@ -1,68 +1,78 @@
-"""Embed: pick a retriever, see where it runs, start or resume its embedding, and coverage per retriever."""
-
-import time
+"""Embed: pick a retriever, see where it runs, start or resume its embedding job, and coverage per retriever."""
 
 import pandas as pd
 import streamlit as st
-from tqdm import tqdm
 
-from curation.retrieval import RETRIEVAL_ERRORS, EmbedBusy, coverage, embed
+from curation.jobs import embed_job
+from curation.retrieval import coverage
 from embeddings.device import detect_device
-from pages.common import workspace
+from pages.background import follow, start
+from pages.common import curator, workspace
+from pages.state import keep
+
+DEVICES = ["auto", "cpu", "cuda", "mps"]
 
 ws = workspace()
 st.title("Embed")
 st.caption(
     "Embedding is incremental: only documents without current vectors are encoded, and a stopped run "
-    "resumes where it was. Same as `sde-workbench embed --retriever NAME`."
+    "resumes where it was. It runs as a background job (`sde-workbench embed --retriever NAME --background`): "
+    "leaving this page does not stop it."
 )
 
 rows = coverage(ws)
 by_name = {row.name: row for row in rows}
-name = st.selectbox("Retriever", list(by_name), format_func=lambda n: f"{n}: {by_name[n].description or n}")
+name = st.selectbox(
+    "Retriever",
+    list(by_name),
+    format_func=lambda n: f"{n}: {by_name[n].description or n}",
+    key=keep("embed_retriever", url="retriever", options=list(by_name)),
+)
 chosen = by_name[name]
-if last := st.session_state.get("last_embed"):
-    st.success(
-        f"{last['retriever']}: embedded {last['embedded']:,} documents ({last['passages']:,} passages) "
-        f"on {last['device']} in {last['seconds']:.1f} s; {last['skipped']:,} were already current."
-    )
+full_text = chosen.kind == "bm25"
+
+
+def describe(result: dict) -> str:
+    """What the last job did, in words that fit the retriever (bm25 builds an index, it encodes nothing)."""
+    if full_text:
+        done = f"indexed {result['embedded']:,} documents ({result['passages']:,} passages) for full-text search"
+    else:
+        done = f"embedded {result['embedded']:,} documents ({result['passages']:,} passages) on {result['device']}"
+    return f"{result['retriever']}: {done} in {result['seconds']:.1f} s; {result['skipped']:,} were already current."
+
+
+job = follow(ws, "embed", name, describe, key="embed")
+running = job is not None and job.active
 
 if not chosen.available:
     st.warning(f"The model of {name} is not on this machine.")
     st.code(chosen.hint or "", language=None, wrap_lines=True)
-else:
-    configured = ws.settings.embedding.device
-    left, right = st.columns(2)
-    device = left.selectbox(
-        "Device",
-        ["auto", "cpu", "cuda", "mps"],
-        index=["auto", "cpu", "cuda", "mps"].index(configured) if configured in ("auto", "cpu", "cuda", "mps") else 0,
-        help=f"auto uses {detect_device()} on this machine",
-        disabled=chosen.kind == "bm25",
-    )
-    batch_size = right.number_input("Batch size (0: fitted to the device)", 0, 4096, 0, step=8)
-    if chosen.kind != "bm25":
-        st.caption(f"Runs on **{detect_device() if device == 'auto' else device}**.")
+elif not running:
     todo = chosen.stale + chosen.missing
-    action = "Resume" if chosen.current else "Start"
-    if st.button(f"{action} embedding: {todo:,} documents to do", type="primary", icon=":material/play_arrow:"):
-        bar = st.progress(0.0, text="Loading the model...")
-        started = time.monotonic()
-
-        def report(done: int, total: int) -> None:
-            meter = tqdm.format_meter(done, total, time.monotonic() - started, unit="doc")
-            bar.progress(done / total if total else 1.0, text=meter)
-
-        try:
-            result = embed(
-                ws, name, device=None if device == "auto" else device, batch_size=batch_size or None, progress=report
-            )
-        except (*RETRIEVAL_ERRORS, EmbedBusy) as exc:
-            bar.empty()
-            st.error(str(exc))
-            st.stop()
-        st.session_state["last_embed"] = result.model_dump()
-        st.rerun()
+    device, batch_size = "auto", 0
+    if not full_text:
+        configured = ws.settings.embedding.device
+        left, right = st.columns(2)
+        device = left.selectbox(
+            "Device",
+            DEVICES,
+            key=keep("embed_device", configured if configured in DEVICES else "auto", options=DEVICES),
+            help=f"auto uses {detect_device()} on this machine",
+        )
+        batch_size = right.number_input("Batch size (0: fitted to the device)", 0, 4096, step=8, key="embed_batch")
+        st.caption(f"Runs on **{detect_device() if device == 'auto' else device}**.")
+    if todo == 0:
+        st.success(
+            f"All {chosen.documents:,} documents have current {'index entries' if full_text else 'vectors'} "
+            f"for {name}: nothing to do.",
+            icon=":material/check_circle:",
+        )
+    else:
+        verb = "Index" if full_text else "Resume embedding" if chosen.current else "Start embedding"
+        label = f"{verb}: {todo:,} documents to do" + (f" ({chosen.stale:,} changed)" if chosen.stale else "")
+        if st.button(label, type="primary", icon=":material/play_arrow:", key="embed_start"):
+            spec = embed_job(name, None if device == "auto" else device, int(batch_size) or None)
+            start(ws, spec, curator())
 
 st.subheader("Coverage")
 frame = pd.DataFrame([row.model_dump(exclude={"description", "hint", "model"}) for row in rows])

@@ -1,5 +1,7 @@
 """Evaluate: stored runs against judgments, with significance, per-query drill-down, divisions and reports."""
 
+import contextlib
+
 import pandas as pd
 import plotly.express as px
 import streamlit as st
@@ -16,10 +18,17 @@ from curation.evaluation import (
     marked_table,
     report,
 )
+from curation.jobs import JobBusy, run_job, start_job
 from curation.retrieval import RETRIEVAL_ERRORS, NoStoredRun, searchable_retrievers, stored_runs
-from pages.common import query_set_choice, workspace
+from pages.background import follow
+from pages.common import curator, query_set_choice, workspace
 
 EXTRA_METRICS = ("map", "mrr@10", "ndcg@3", "ndcg@20", "ndcg@100", "recall@10", "recall@20", "precision@10")
+
+
+def ran(result: dict) -> str:
+    return f"Stored run:{result['run']} ({result['queries']} queries, top {result['k']})"
+
 
 ws = workspace()
 settings = ws.settings.evaluation
@@ -73,12 +82,24 @@ test = right.radio(
     horizontal=True,
 )
 
+# A retriever without a stored run on the set is run first, as a background job per retriever; the page follows
+# them and evaluates (which takes seconds) once they are done.
 if st.button("Evaluate", type="primary", icon=":material/analytics:", disabled=not chosen):
+    st.session_state["evaluate_request"] = chosen
+    for name in sorted(set(chosen) - set(stored)):
+        with contextlib.suppress(JobBusy):  # already being run: the page follows that job
+            start_job(ws, run_job(name, query_set), curator())
+if request := st.session_state.get("evaluate_request"):
+    runs = [follow(ws, "run", f"{name}:{query_set}", ran, key=f"eval_{name}") for name in request if name not in stored]
+    if any(job is not None and job.active for job in runs):
+        st.stop()
+    del st.session_state["evaluate_request"]
+    if any(job is not None and job.status != "done" for job in runs):
+        st.stop()  # a run failed or was cancelled: its message is above
     try:
-        with st.spinner("Scoring (retrievers without a stored run on this set are run first)"):
-            st.session_state["evaluation"] = evaluate_runs(
-                ws, chosen, query_set, judgments=judgments, metrics=metrics, threshold=int(threshold), test=test
-            )
+        st.session_state["evaluation"] = evaluate_runs(
+            ws, request, query_set, judgments=judgments, metrics=metrics, threshold=int(threshold), test=test
+        )
     except (EvaluationError, JudgmentsError, NoStoredRun, *RETRIEVAL_ERRORS) as exc:
         st.error(str(exc))
         st.stop()

@@ -1,13 +1,13 @@
-"""Fine-tune: train a dense retriever on exported training pairs and register it as a new retriever."""
+"""Fine-tune: train a dense retriever on exported pairs (a background job) and register it as a new retriever."""
 
 from pathlib import Path
 
 import streamlit as st
 
-from curation.retrieval import RETRIEVAL_ERRORS
-from curation.training import FinetuneError, FinetuneOptions, finetune
+from curation.jobs import finetune_job
 from embeddings.device import pick_device
-from pages.common import run_with_progress, workspace
+from pages.background import follow, start
+from pages.common import curator, workspace
 
 OTHER = "Another folder..."
 
@@ -35,25 +35,23 @@ overwrite = cols[2].checkbox("Replace a retriever of that name", help="Only fine
 st.caption(f"Training runs on: {pick_device(ws.settings.embedding.device)}")
 
 if st.button("Fine-tune", type="primary", icon=":material/model_training:", disabled=not typed):
-    options = FinetuneOptions(
-        base=base,
-        pairs=Path(typed).expanduser(),
-        out=name.strip(),
+    spec = finetune_job(
+        base,
+        Path(typed).expanduser().resolve(),
+        name.strip(),
         epochs=int(epochs),
         batch_size=int(batch_size),
         overwrite=overwrite,
     )
-    result = run_with_progress(
-        lambda progress: finetune(ws, options, progress),
-        (FinetuneError, *RETRIEVAL_ERRORS),
-        "Fine-tuning: step {done} of {total}",
-    )
-    st.session_state["finetune_result"] = result.model_dump()
+    start(ws, spec, curator())
 
-if last := st.session_state.get("finetune_result"):
-    st.success(f"Registered retriever {last['retriever']!r}; its model is in {last['model_dir']}.")
-    cols = st.columns(4)
-    cols[0].metric("Pairs", f"{last['pairs']:,}")
-    cols[1].metric("Steps", f"{last['steps']:,}")
-    cols[2].metric("Final loss", f"{last['loss']:.4f}" if last["loss"] is not None else "-")
-    cols[3].metric("Device", last["device"])
+
+def trained(last: dict) -> str:
+    loss = f"{last['loss']:.4f}" if last["loss"] is not None else "-"
+    return (
+        f"Registered retriever {last['retriever']!r} ({last['pairs']:,} pairs, {last['steps']:,} steps, final loss "
+        f"{loss}, on {last['device']}); its model is in {last['model_dir']}. Embed it on the **Embed** page."
+    )
+
+
+follow(ws, "finetune", name.strip(), trained, key="finetune")

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from curation.jobs import map_job
 from curation.judging import judging_queue, queue_for_judging
 from curation.maps import (
     COLOUR_BY,
@@ -23,14 +24,14 @@ from curation.maps import (
     map_points,
     map_status,
     mappable_retrievers,
-    project,
     query_overlay,
     saved_clusters,
     selected_doc_ids,
 )
 from curation.relevancy import decide
 from curation.retrieval import RETRIEVAL_ERRORS
-from pages.common import curator, run_with_progress, workspace
+from pages.background import follow, start
+from pages.common import curator, workspace
 
 EXPECTED = (MapError, MapBusy, *RETRIEVAL_ERRORS)
 SELECTION = "map_selection"  # doc_ids selected on either map, or None
@@ -55,7 +56,12 @@ shown = [left_name] if compare == "(none)" else [left_name, compare]
 
 
 def build_controls(name: str) -> dict[str, Any] | None:
-    """The map's record, after offering to build or update it; None when it has no map yet."""
+    """The map's record, after offering to build or update it (a background job); None when it has no map yet."""
+    job = follow(
+        ws, "map", name, lambda r: f"Map of {r['retriever']}: {r['points']:,} points", key=f"map_{name}", recent=120
+    )
+    if job is not None and job.active:
+        return map_info(ws, name)  # the map as it was, if any, while the job places the rest
     status = map_status(ws, name)
     if not status.current:
         if not status.built:
@@ -67,12 +73,7 @@ def build_controls(name: str) -> dict[str, Any] | None:
             note = f"{status.to_place:,} documents to place, {status.to_remove:,} to remove."
         st.caption(note)
         if st.button(label, key=f"build_{name}", icon=":material/scatter_plot:", type="primary"):
-            run_with_progress(
-                lambda progress: project(ws, name, progress=progress),
-                EXPECTED,
-                f"Placing {name}'s documents: {{done}} / {{total}}",
-            )
-            st.rerun()
+            start(ws, map_job(name), curator())
     return map_info(ws, name)
 
 

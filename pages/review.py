@@ -1,17 +1,16 @@
 """Filter & review: run the SDE rules and the LLM judge, then accept or override verdicts and suggestions."""
 
-import threading
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from curation.core import document_counts, get_documents
+from curation.jobs import llm_filter_job
 from curation.llm import PROVIDERS, LLMError
 from curation.relevancy import (
     accept_verdicts,
     decide,
-    judge_documents,
     llm_failures,
     pending_suggestions,
     review_suggestions,
@@ -19,6 +18,7 @@ from curation.relevancy import (
     verdict_counts,
     verdicts,
 )
+from pages.background import follow, start
 from pages.common import curator, workspace
 
 ws = workspace()
@@ -41,8 +41,6 @@ with left, st.container(border=True):
 llm = ws.settings.llm
 with right, st.container(border=True):
     st.subheader("LLM judge")
-    job: dict[str, Any] | None = st.session_state.get("judge_job")
-    running = job is not None and job["thread"].is_alive()
     with st.form("llm"):
         a, b = st.columns(2)
         provider = a.selectbox("Provider", PROVIDERS, index=PROVIDERS.index(llm.provider))
@@ -51,57 +49,24 @@ with right, st.container(border=True):
         c, d = st.columns(2)
         concurrency = c.number_input("Concurrency", 1, 256, llm.concurrency)
         limit = d.number_input("Limit (0 = all)", 0, None, 0)
-        start = st.form_submit_button("Run LLM judge", icon=":material/smart_toy:", disabled=running)
+        launch = st.form_submit_button("Run LLM judge", icon=":material/smart_toy:")
     st.caption("Keys come from environment variables only (OPENAI_API_KEY, ANTHROPIC_API_KEY or `api_key_env`).")
-    if start:
+    if launch:
+        model_id = f"{provider}:{model_name.strip()}"
         try:
-            settings = llm.with_overrides(f"{provider}:{model_name.strip()}", base_url.strip() or None, concurrency)
+            llm.with_overrides(model_id, base_url.strip() or None, concurrency)  # a bad model name is refused here
         except LLMError as exc:
             st.error(str(exc))
             st.stop()
-        job = {"cancel": threading.Event(), "done": 0, "total": 0, "result": None, "error": None}
+        start(ws, llm_filter_job(model_id, base_url.strip() or None, int(concurrency), int(limit) or None), curator())
 
-        def work(job: dict[str, Any] = job, settings: Any = settings) -> None:
-            def progress(done: int, total: int) -> None:
-                job["done"], job["total"] = done, total
+    def judged(r: dict) -> str:
+        return (
+            f"{r['judged']:,} judged ({r['kept']:,} kept, {r['dropped']:,} dropped), {r['cached']:,} cached, "
+            f"{r['errors']:,} errors, {r['calls']:,} calls, {r['tokens']:,} tokens"
+        )
 
-            try:
-                job["result"] = judge_documents(
-                    ws, settings, limit=limit or None, progress=progress, cancel=job["cancel"]
-                )
-            except LLMError as exc:
-                job["error"] = str(exc)
-
-        job["thread"] = threading.Thread(target=work, daemon=True, name="sde-judge")
-        job["thread"].start()
-        st.session_state["judge_job"] = job
-
-    @st.fragment(run_every=1.0)
-    def judge_status() -> None:
-        job = st.session_state.get("judge_job")
-        if job is None:
-            return
-        if job["thread"].is_alive():
-            total = job["total"] or 1
-            st.progress(min(job["done"] / total, 1.0), text=f"Judging {job['done']:,} / {job['total']:,}")
-            if st.button("Cancel", icon=":material/cancel:"):
-                job["cancel"].set()
-            return
-        if job["error"]:
-            st.error("The LLM run stopped:")
-            st.code(job["error"], language=None, wrap_lines=True)
-        elif job["result"] is not None:
-            r = job["result"]
-            stopped = f" (stopped: {r.stopped}; run again to continue)" if r.stopped else ""
-            st.success(
-                f"{r.judged:,} judged ({r.kept:,} kept, {r.dropped:,} dropped), {r.cached:,} cached, "
-                f"{r.errors:,} errors, {r.calls:,} calls, {r.tokens:,} tokens{stopped}"
-            )
-        if not job.get("shown"):
-            job["shown"] = True
-            st.rerun(scope="app")
-
-    judge_status()
+    follow(ws, "filter", "llm", judged, key="llm_judge", recent=3600)
 
 # -- counts ------------------------------------------------------------------------------------------------------
 counts = verdict_counts(ws)

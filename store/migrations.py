@@ -284,4 +284,13 @@ MIGRATIONS: list[list[str]] = [
         )
         """,
     ],
+    # 7: collection names as typed or given by a manifest, shown instead of the keys documents carry
+    [
+        """
+        CREATE TABLE IF NOT EXISTS collection_names (
+            collection VARCHAR PRIMARY KEY,
+            name VARCHAR NOT NULL
+        )
+        """,
+    ],
 ]

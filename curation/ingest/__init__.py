@@ -13,7 +13,8 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "formats": ["FormatChoice", "SourceFormat", "detect_format", "expand_inputs"],
         "mapping": ["DOC_FIELDS"],
         "urls": ["normalize_url"],
-        "load": ["IngestOptions", "IngestResult", "Preview", "ingest", "preview", "recent_ingests"],
+        "load": ["IngestOptions", "IngestResult", "ingest", "recent_ingests"],
+        "inspection": ["Preview", "Validation", "preview", "validate"],
         "benchmark": ["BenchmarkImport", "import_benchmark", "import_queries", "import_qrels"],
     },
 )

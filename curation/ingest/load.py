@@ -29,11 +29,12 @@ from curation.core import (
     ProgressCallback,
     Reject,
     RejectsWriter,
+    collection_key,
 )
 from curation.ingest.formats import FormatChoice, SourceFormat, detect_format, expand_inputs, is_line_based
-from curation.ingest.mapping import MappingContext, RowError, map_record, read_manifest
-from curation.ingest.records import read_records
+from curation.ingest.mapping import MappingContext, read_manifest, read_manifest_name
 from curation.ingest.staging import StagingArea
+from store import collections as collection_store
 from store import documents as document_store
 
 TAXONOMY = {
@@ -49,6 +50,8 @@ class IngestOptions(BaseModel):
 
     format: FormatChoice = "auto"
     collection: str | None = Field(None, description="assign every row to this collection")
+    division: str | None = Field(None, description="assign every row to this division")
+    document_type: str | None = Field(None, description="assign every row this document type")
     column_map: dict[str, str] = Field(default_factory=dict, description="document field -> input column")
 
 
@@ -101,7 +104,7 @@ def ingest(
                 advance(file.stat().st_size)
                 continue
             formats.add(fmt.value)
-            for block in staging.stage(file, _context(ws, file, fmt, options), file_index, advance):
+            for block in staging.stage(file, mapping_context(ws, file, fmt, options), file_index, advance):
                 advance(block.size)
                 result.read += block.read
                 parsed_any = parsed_any or block.parsed > 0
@@ -142,6 +145,7 @@ def ingest(
             "duplicates": result.duplicates,
             "rejects_file": result.rejects_file,
         }
+        collection_store.save_collection_names(ws.db, _collection_names(files, options))
         if staging.rows:
             counts = document_store.merge_staged(ws.db, staging.glob, now=_now(), taxonomy=TAXONOMY, log=log)
             result.inserted, result.updated, result.unchanged = (
@@ -157,44 +161,24 @@ def ingest(
         staging.close()
 
 
-class Preview(BaseModel):
-    """The first rows of a file as they would land, and the first rejects, without writing anything."""
-
-    format: SourceFormat
-    rows: list[dict[str, object]]
-    rejects: list[Reject]
-
-
-def preview(ws: Workspace, path: Path, options: IngestOptions | None = None, limit: int = 20) -> Preview:
-    """Map the first `limit` rows of `path` onto the document model, exactly as `ingest` would."""
-    options = options or IngestOptions()
-    file = expand_inputs([path])[0]
-    fmt = detect_format(file) if options.format == "auto" else SourceFormat(options.format)
-    ctx = _context(ws, file, fmt, options)
-    rows: list[dict[str, object]] = []
-    rejects: list[Reject] = []
-    for item in read_records(file, lambda _: None):
-        if isinstance(item, Reject):
-            rejects.append(item)
-        else:
-            try:
-                rows.append(map_record(item, ctx))
-            except RowError as exc:
-                rejects.append(item.reject(str(exc)))
-        if len(rows) + len(rejects) >= limit:
-            break
-    return Preview(format=fmt, rows=rows, rejects=rejects)
-
-
-def _context(ws: Workspace, file: Path, fmt: SourceFormat, options: IngestOptions) -> MappingContext:
+def mapping_context(ws: Workspace, file: Path, fmt: SourceFormat, options: IngestOptions) -> MappingContext:
+    """What applies to every row of `file`: the options, its manifest, the workspace's text limit."""
     return MappingContext(
         source_format=fmt,
         source_file=str(file),
         collection=options.collection,
+        division=options.division,
+        document_type=options.document_type,
         column_map=options.column_map,
         defaults=read_manifest(file) if fmt is SourceFormat.indexer else {},
         max_text_bytes=ws.settings.ingest.max_text_bytes,
     )
+
+
+def _collection_names(files: list[Path], options: IngestOptions) -> dict[str, str]:
+    """Names of the collections this ingest assigns: the one typed, and those of indexer manifests."""
+    names = [options.collection] if options.collection else [read_manifest_name(file) for file in files]
+    return {collection_key(name): name for name in names if name and collection_key(name)}
 
 
 def _nothing_readable(files: list[Path], rejects_path: Path | None) -> str:

@@ -22,7 +22,7 @@ from curation.core import (
 )
 from curation.ingest.formats import SourceFormat
 from curation.ingest.records import Record, parse_jsonl_line
-from curation.ingest.urls import normalize_url
+from curation.ingest.urls import is_url, normalize_url
 
 DOC_FIELDS = ("doc_id", "url", "title", "text", "division", "document_type", "collection", "tree_path")
 
@@ -75,11 +75,14 @@ class RowError(ValueError):
 
 @dataclass
 class MappingContext:
-    """What applies to every row of one input: forced collection, column mapping, manifest defaults."""
+    """What applies to every row of one input: forced collection, division and type, column mapping,
+    manifest defaults."""
 
     source_format: SourceFormat
     source_file: str
     collection: str | None = None
+    division: str | None = None
+    document_type: str | None = None
     column_map: dict[str, str] = field(default_factory=dict)
     defaults: dict[str, str] = field(default_factory=dict)
     max_text_bytes: int = 2_000_000
@@ -148,6 +151,17 @@ def read_manifest(path: Path) -> dict[str, str]:
     return {k: str(v) for k, v in defaults.items() if v}
 
 
+def read_manifest_name(path: Path) -> str | None:
+    """The collection name an indexer export's manifest.json gives ("PDS Geosciences Node"), if any."""
+    manifest = path.parent / "manifest.json"
+    try:
+        data = orjson.loads(manifest.read_bytes()) if manifest.exists() else None
+    except orjson.JSONDecodeError:
+        return None
+    name = data.get("collection_name") if isinstance(data, dict) else None
+    return str(name) if name else None
+
+
 def map_record(record: Record, ctx: MappingContext) -> StagedRow:
     """One record on the document model; raises RowError with the reject reason."""
     data = record.data
@@ -164,8 +178,13 @@ def map_record(record: Record, ctx: MappingContext) -> StagedRow:
         metadata = {**metadata.pop("metadata"), **metadata}
 
     url = _text(values.get("url")) or (_text(metadata.get("url")) if ctx.source_format is SourceFormat.beir else None)
+    doc_id = _text(values.get("doc_id"))
+    if url and not is_url(url):
+        if not doc_id:  # the url would become the id: "Contact SEDAC for access" is no page
+            raise RowError(f"url {url[:80]!r} is not a web address and there is no id")
+        metadata["url"], url = url, None
     url = normalize_url(url) if url else None
-    doc_id = _text(values.get("doc_id")) or url
+    doc_id = doc_id or url
     if not doc_id:
         raise RowError("missing id and url")
     text = values.get("text")
@@ -181,11 +200,13 @@ def map_record(record: Record, ctx: MappingContext) -> StagedRow:
             raise RowError(f"text larger than the {ctx.max_text_bytes:,}-byte limit (ingest.max_text_bytes)")
 
     tree_path = _text(values.get("tree_path"))
-    division_raw = _text(values.get("division")) or ctx.defaults.get("division")
+    division_raw = ctx.division or _text(values.get("division")) or ctx.defaults.get("division")
     if not division_raw:
         division_raw = division_from_tree_path(tree_path)
     division = normalize_division(division_raw)
-    document_type = normalize_document_type(_text(values.get("document_type")) or ctx.defaults.get("document_type"))
+    document_type = normalize_document_type(
+        ctx.document_type or _text(values.get("document_type")) or ctx.defaults.get("document_type")
+    )
     collection = (
         ctx.collection or _collection(_text(values.get("collection")), tree_path) or ctx.defaults.get("collection")
     )

@@ -6,7 +6,17 @@ import re
 from urllib.parse import urlsplit, urlunsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_WEB_SCHEMES = {"http", "https", "ftp", "ftps", "s3", "gs"}
 _SIMPLE_URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#@\[\]]*)(?=[/?#]|$)([^?#]*)(?:\?([^#]*))?")
+
+
+def is_url(value: str) -> bool:
+    """A web address (scheme and host, no spaces): what may stand in for a document's id."""
+    value = value.strip()
+    if any(c.isspace() for c in value):
+        return False
+    parts = urlsplit(value)
+    return parts.scheme.lower() in _WEB_SCHEMES and bool(parts.netloc)
 
 
 def normalize_url(url: str) -> str:
