@@ -19,9 +19,10 @@ from curation.judging import (
     side_by_side,
 )
 from curation.llm import LLMError
-from curation.retrieval import RETRIEVAL_ERRORS, NoStoredRun
+from curation.retrieval import RETRIEVAL_ERRORS, NoStoredRun, coverage, highlight, snippet
 from pages.background import follow, start
 from pages.common import curator, query_set_choice, ranking_choice, workspace
+from pages.state import keep, notify
 
 EXPECTED = (*RETRIEVAL_ERRORS, NoStoredRun)
 
@@ -36,9 +37,9 @@ st.caption(
 query_set = query_set_choice("cmp_set")
 sources, a_key, b_key, k = ranking_choice(query_set, "cmp", ("Left ranking", "Right ranking"))
 f1, f2 = st.columns(2)
-kept_only = f1.toggle("Only documents the relevancy filter kept", key="cmp_kept")
-divisions = [d for d in document_counts(ws, "division") if d != "(none)"]
-division = f2.selectbox("Division", ["all", *divisions], key="cmp_division")
+kept_only = f1.toggle("Only documents the relevancy filter kept", key=keep("cmp_kept", False))
+divisions = ["all", *(d for d in document_counts(ws, "division") if d != "(none)")]
+division = f2.selectbox("Division", divisions, key=keep("cmp_division", "all", options=divisions))
 allowed = allowed_documents(ws, kept_only=kept_only, division=None if division == "all" else division)
 
 queries = load_queries(ws, query_set)
@@ -50,7 +51,8 @@ with st.expander("Add a query to this set", icon=":material/add:"):
         except (InputError, CuratorRequired) as exc:
             st.error(str(exc))
         else:
-            st.session_state["cmp_query"] = load_queries(ws, query_set)["query_id"].tolist().index(new_id)
+            st.session_state["cmp_query"] = new_id
+            notify(f"Added {new_id} to {query_set}")
             st.rerun()
 
 
@@ -108,22 +110,34 @@ if queries.empty:
     st.stop()
 
 
+ids = queries["query_id"].astype(str).tolist()
+texts = dict(zip(ids, queries["text"].astype(str), strict=True))
+
+
 def step(delta: int) -> None:
-    st.session_state["cmp_query"] = (st.session_state.get("cmp_query", 0) + delta) % len(queries)
+    here = ids.index(st.session_state["cmp_query"]) if st.session_state.get("cmp_query") in ids else 0
+    st.session_state["cmp_query"] = ids[(here + delta) % len(ids)]
 
 
-if st.session_state.get("cmp_query", 0) >= len(queries):
-    st.session_state["cmp_query"] = 0
 nav = st.columns([1, 6, 1], vertical_alignment="bottom")
 nav[0].button("Previous", on_click=step, args=(-1,), shortcut="P", icon=":material/arrow_back:", key="cmp_prev")
-position = nav[1].selectbox(
+query_id = nav[1].selectbox(
     "Query",
-    range(len(queries)),
-    format_func=lambda i: f"{i + 1}/{len(queries)} · {queries['query_id'].iloc[i]} · {queries['text'].iloc[i]}",
-    key="cmp_query",
+    ids,
+    format_func=lambda q: f"{ids.index(q) + 1}/{len(ids)} · {q} · {texts[q]}",
+    key=keep("cmp_query", ids[0], url="q", options=ids),
 )
 nav[2].button("Next", on_click=step, args=(1,), shortcut="N", icon=":material/arrow_forward:", key="cmp_next")
-query_id, text = str(queries["query_id"].iloc[position]), str(queries["text"].iloc[position])
+text = texts[query_id]
+searched = {row.name: row.current for row in coverage(ws)}
+covered = {key: searched.get(str(sources[key].retriever)) for key in (a_key, b_key) if sources[key].retriever}
+if len(covered) == 2 and len(set(covered.values())) == 2:
+    st.warning(
+        "The two rankings search different numbers of documents ("
+        + ", ".join(f"{key}: {n:,}" for key, n in covered.items())
+        + "): a document one cannot find may just not be embedded for it yet (see the **Embed** page).",
+        icon=":material/rule:",
+    )
 
 try:
     ranked_a = rankings(ws, sources[a_key], {query_id: text}, k=k, restrict_to=allowed)[query_id]
@@ -152,37 +166,56 @@ def moved(doc: ComparedDoc) -> str:
 
 
 def table(docs: list[ComparedDoc]) -> pd.DataFrame:
+    """Five narrow columns, so both lists fit side by side; the rest of a row shows when it is picked."""
     return pd.DataFrame(
         {
-            "rank": [d.rank for d in docs],
-            "lists": ["both" if d.in_both else "one" for d in docs],
+            "#": [d.rank for d in docs],
             "moved": [moved(d) for d in docs],
-            "other rank": [d.other_rank for d in docs],
-            "title": [d.title for d in docs],
-            "url": [d.url or d.doc_id for d in docs],
+            "title": [d.title or d.doc_id for d in docs],
             "score": [d.score for d in docs],
-            "judgments": [inline.get(d.doc_id, "") for d in docs],
-            "passage": [d.passage for d in docs],
+            "judged": [inline.get(d.doc_id, "") for d in docs],
         }
     )
 
 
 left_docs, right_docs = side_by_side(ws, ranked_a, ranked_b)
 config = {
-    "moved": st.column_config.TextColumn(help="ranks gained here compared with the other list"),
-    "score": st.column_config.NumberColumn(format="%.3f"),
-    "passage": st.column_config.TextColumn(width="large"),
+    "#": st.column_config.NumberColumn(width=40),
+    "moved": st.column_config.TextColumn(width=80, help="ranks gained here compared with the other list"),
+    "title": st.column_config.TextColumn(width="large"),
+    "score": st.column_config.NumberColumn(format="%.3f", width=60),
+    "judged": st.column_config.TextColumn(width="small", help="judgments already made (annotator: grade)"),
 }
 st.caption("Query")
 st.text(text)
+picked: ComparedDoc | None = None
 left, right = st.columns(2)
-for column, key, docs in ((left, a_key, left_docs), (right, b_key, right_docs)):
+for side, (column, key, docs) in enumerate(((left, a_key, left_docs), (right, b_key, right_docs))):
     with column:
         st.subheader(key, anchor=False)
         if not docs:
             st.caption("No documents.")
-        else:
-            st.dataframe(table(docs), hide_index=True, width="stretch", column_config=config)
+            continue
+        event = st.dataframe(
+            table(docs),
+            hide_index=True,
+            width="stretch",
+            column_config=config,
+            on_select="rerun",
+            selection_mode="single-row",
+            key=f"cmp_table_{side}_{query_id}",
+        )
+        if event.selection.rows:
+            picked = docs[event.selection.rows[0]]
+if picked is None:
+    st.caption("Pick a row to read its url, passage and judgments.")
+else:
+    with st.container(border=True):
+        st.text(picked.title or picked.doc_id)
+        st.text(picked.url or picked.doc_id)
+        if picked.doc_id in inline:
+            st.caption(f"Judged: {inline[picked.doc_id]}")
+        st.html(f"<div>{highlight(snippet(picked.passage, text, width=700), text)}</div>")
 
 with st.expander("Freeze a ranking: store a retriever's top k for every query of this set", icon=":material/save:"):
     live = [key for key, source in sources.items() if source.retriever]
@@ -190,7 +223,7 @@ with st.expander("Freeze a ranking: store a retriever's top k for every query of
         st.caption("No live retriever: embed one first.")
     else:
         f = st.columns([2, 2, 1])
-        freeze = f[0].selectbox("Retriever", live, key="cmp_freeze")
+        freeze = f[0].selectbox("Retriever", live, key=keep("cmp_freeze", live[0], options=live))
         run_name = f[1].text_input("Run name", f"{freeze.replace('/', '-')}:{query_set}", key="cmp_run_name")
         run_k = int(f[2].number_input("Depth", 1, 1000, 100, key="cmp_run_k"))
         if st.button("Store run", key="cmp_store", icon=":material/save:"):

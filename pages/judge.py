@@ -15,17 +15,21 @@ from curation.judging import (
     JudgingError,
     JudgingSetup,
     Judgment,
+    Queue,
     agreement,
     build_queue,
     current_judgments,
     history,
     label,
+    query_notes_of,
     record,
+    save_query_note,
     sessions,
     undo,
 )
-from curation.retrieval import RETRIEVAL_ERRORS, NoStoredRun
+from curation.retrieval import RETRIEVAL_ERRORS, NoStoredRun, highlight, snippet
 from pages.common import curator, query_set_choice, ranking_choice, run_with_progress, workspace
+from pages.state import keep, notify
 
 AGREEMENT_TTL = 30
 
@@ -40,14 +44,16 @@ session_id = st.session_state.setdefault("judge_session", uuid.uuid4().hex)
 st.session_state.setdefault("judge_actions", 0)
 
 # -- setup -------------------------------------------------------------------------------------------------------
-with st.expander("Setup: the query set and the two rankings to pool", expanded="judge_queue" not in st.session_state):
+with st.expander(
+    "Setup: the query set and the two rankings to pool", expanded=not st.session_state.get("judge_queues")
+):
     query_set = query_set_choice("judge_set")
     sources, a_key, b_key, k = ranking_choice(query_set, "judge", ("Ranking A", "Ranking B"))
     d = st.columns(3)
-    blind = d[0].toggle("Blind pooled mode", value=True, key="judge_blind", help="shuffled, retriever names hidden")
-    kept_only = d[1].toggle("Only kept documents", key="judge_kept")
-    divisions = [v for v in document_counts(ws, "division") if v != "(none)"]
-    division = d[2].selectbox("Division", ["all", *divisions], key="judge_division")
+    blind = d[0].toggle("Blind pooled mode", key=keep("judge_blind", True), help="shuffled, retriever names hidden")
+    kept_only = d[1].toggle("Only kept documents", key=keep("judge_kept", False))
+    divisions = ["all", *(v for v in document_counts(ws, "division") if v != "(none)")]
+    division = d[2].selectbox("Division", divisions, key=keep("judge_division", "all", options=divisions))
     rebuild = st.button("Rebuild queue", icon=":material/refresh:", help="rank again (after re-embedding, say)")
 setup = JudgingSetup(
     query_set=query_set,
@@ -58,20 +64,29 @@ setup = JudgingSetup(
     kept_only=kept_only,
     division=None if division == "all" else division,
 )
-built = st.session_state.get("judge_queue")
-if rebuild or built is None or built.setup != setup:
+# Queues are kept per setup (with the position in each) for the whole browser session: leaving the page, or
+# switching to another setup and back, does not rank every query again.
+queues: dict[str, Queue] = st.session_state.setdefault("judge_queues", {})
+setup_key = setup.model_dump_json()
+built = queues.get(setup_key)
+if rebuild or built is None:
     built = run_with_progress(
         lambda progress: build_queue(ws, setup, p=settings.rbo_p, progress=progress),
         (JudgingError, *RETRIEVAL_ERRORS, NoStoredRun),
         "Ranking queries: {done}/{total}",
     )
-    st.session_state["judge_queue"] = built
-    st.session_state["judge_pos"] = 0
+    queues[setup_key] = built
     st.session_state.pop("judge_doc", None)
 queue = built
 order = queue.order
+positions: dict[str, int] = st.session_state.setdefault("judge_positions", {})
+if setup_key not in positions:  # a bookmark (?q=QUERY_ID) opens at its query
+    wanted = st.query_params.get("q")
+    positions[setup_key] = next((i for i, o in enumerate(order) if o.query_id == wanted), 0)
 mine = current_judgments(ws, query_set, annotator=who)
-done_by_query = mine.groupby("query_id")["doc_id"].agg(set).to_dict()
+graded = mine[mine["kind"] != "skip"]
+done_by_query = graded.groupby("query_id")["doc_id"].agg(set).to_dict()
+pools = {o.query_id: [p.doc_id for p in queue.pool(o.query_id, who)] for o in order}
 
 # -- queue -------------------------------------------------------------------------------------------------------
 with st.expander(f"Queue: {len(order)} queries, most disagreement first", icon=":material/format_list_numbered:"):
@@ -84,10 +99,8 @@ with st.expander(f"Queue: {len(order)} queries, most disagreement first", icon="
                 "RBO": [o.rbo for o in order],
                 f"Jaccard@{k}": [o.jaccard for o in order],
                 "judged by you": [
-                    f"{len(done_by_query.get(query_id, set()) & pooled)}/{len(pooled)}"
-                    for query_id, pooled in (
-                        (o.query_id, {p.doc_id for p in queue.pool(o.query_id, who)}) for o in order
-                    )
+                    f"{len(done_by_query.get(o.query_id, set()) & set(pools[o.query_id]))}/{len(pools[o.query_id])}"
+                    for o in order
                 ],
             }
         ),
@@ -99,30 +112,57 @@ with st.expander(f"Queue: {len(order)} queries, most disagreement first", icon="
 
 
 def step(delta: int) -> None:
-    st.session_state["judge_pos"] = (st.session_state.get("judge_pos", 0) + delta) % len(order)
+    positions[setup_key] = (positions.get(setup_key, 0) + delta) % len(order)
     st.session_state.pop("judge_doc", None)
 
 
-position = st.session_state.get("judge_pos", 0) % len(order)
+position = positions.get(setup_key, 0) % len(order)
 current = order[position]
+st.query_params["q"] = current.query_id
 pool = queue.pool(current.query_id, who)
-verdicts = {r.doc_id: label(r.kind, r.grade) for r in mine[mine["query_id"] == current.query_id].itertuples()}
+rows = mine[mine["query_id"] == current.query_id]
+verdicts = {r.doc_id: label(r.kind, r.grade) for r in rows.itertuples() if r.kind != "skip"}
+skipped = {r.doc_id for r in rows.itertuples() if r.kind == "skip"}
 
+total_pairs = sum(len(p) for p in pools.values())
+judged_pairs = sum(len(done_by_query.get(q, set()) & set(p)) for q, p in pools.items())
+st.progress(
+    judged_pairs / max(total_pairs, 1),
+    text=f"{judged_pairs:,} of {total_pairs:,} pairs of this setup judged by {who} (skips do not count)",
+)
 nav = st.columns([1, 6, 1], vertical_alignment="center")
 nav[0].button("Previous", on_click=step, args=(-1,), shortcut="P", icon=":material/arrow_back:", key="judge_prev")
 nav[1].caption(
     f"Query {position + 1} of {len(order)} · {current.query_id} · RBO {current.rbo:.2f} · "
-    f"{len(verdicts)}/{len(pool)} judged by {who}"
+    f"{len(verdicts)}/{len(pool)} judged by {who}" + (f" · {len(skipped)} skipped" if skipped else "")
 )
 nav[2].button("Next", on_click=step, args=(1,), shortcut="N", icon=":material/arrow_forward:", key="judge_next")
 st.text(current.text)
+with st.expander("Your note on this query", icon=":material/edit_note:"):
+    notes = query_notes_of(ws, query_set, current.query_id)
+    own = notes[notes["annotator"] == who]
+    note_key = f"judge_note_{query_set}_{current.query_id}"
+    written = st.text_area(
+        "Note",
+        value=str(own["note"].iloc[0]) if not own.empty else "",
+        key=note_key,
+        placeholder="what this query asks for, what counts as relevant",
+        label_visibility="collapsed",
+    )
+    if st.button("Save note", key="judge_note_save", icon=":material/save:"):
+        save_query_note(ws, query_set, current.query_id, who, written)
+        notify("Note saved")
+        st.rerun()
+    for row in notes[notes["annotator"] != who].itertuples():
+        st.caption(f"{row.annotator}:")
+        st.text(row.note)
 
 if not pool:
     st.info("Neither ranking returned documents for this query (see the kept / division restrictions).")
     st.stop()
 ids = [p.doc_id for p in pool]
 chosen = st.session_state.get("judge_doc")
-doc_id = chosen if chosen in ids else next((d for d in ids if d not in verdicts), None)
+doc_id = chosen if chosen in ids else next((d for d in ids if d not in verdicts and d not in skipped), None)
 
 
 def act(kind: str, grade: int | None, query_id: str, doc: str) -> None:
@@ -142,15 +182,16 @@ def take_back() -> None:
     if undone is None:
         st.toast("Nothing to undo in this set.")
         return
-    positions = [o.query_id for o in order]
-    if undone.query_id in positions:  # back to the undone judgment, to judge it again
-        st.session_state["judge_pos"] = positions.index(undone.query_id)
+    ids_in_order = [o.query_id for o in order]
+    if undone.query_id in ids_in_order:  # back to the undone judgment, to judge it again
+        positions[setup_key] = ids_in_order.index(undone.query_id)
         st.session_state["judge_doc"] = undone.doc_id
     st.toast(f"Undid your judgment of {undone.doc_id}")
 
 
 if doc_id is None:
-    st.success(f"All {len(pool)} documents of this query are judged. Next query: **N**.")
+    left_over = f" ({len(skipped)} skipped: pick one in the pool below to judge it)" if skipped else ""
+    st.success(f"All {len(pool)} documents of this query are judged or skipped{left_over}. Next query: **N**.")
 else:
     item = pool[ids.index(doc_id)]
     document = next(iter(get_documents(ws, [doc_id])), {})
@@ -164,10 +205,12 @@ else:
         if not blind:
             st.caption(f"{a_key}: rank {item.rank_a or '-'} · {b_key}: rank {item.rank_b or '-'}")
         with st.container(height=260):
-            st.text(item.passage)
+            # where the query's words are densest in the whole document, not the chunk a retriever happened to score
+            passage = snippet(str(document.get("text") or item.passage), current.text, width=900)
+            st.html(f'<div style="white-space: pre-wrap">{highlight(passage, current.text)}</div>')
         with st.expander("Whole document"):
             st.text(document.get("text") or "")
-    buttons = st.columns(7)
+    buttons = st.columns(4)
     for grade in (0, 1, 2, 3):
         buttons[grade].button(
             f"{grade} {GRADE_NAMES[grade]}",
@@ -177,13 +220,34 @@ else:
             key=f"judge_grade_{grade}",
             width="stretch",
         )
-    buttons[4].button(
-        "Can't tell", on_click=act, args=("cant_tell", None, current.query_id, doc_id), shortcut="T", key="judge_cant"
+others = st.columns(4)
+if doc_id is not None:
+    others[0].button(
+        "Can't tell",
+        on_click=act,
+        args=("cant_tell", None, current.query_id, doc_id),
+        shortcut="T",
+        key="judge_cant",
+        width="stretch",
     )
-    buttons[5].button(
-        "Skip", on_click=act, args=("skip", None, current.query_id, doc_id), shortcut="S", key="judge_skip"
+    others[1].button(
+        "Skip",
+        on_click=act,
+        args=("skip", None, current.query_id, doc_id),
+        shortcut="S",
+        key="judge_skip",
+        width="stretch",
+        help="come back to it later; a skip is not a judgment",
     )
-st.button("Undo", on_click=take_back, shortcut="U", icon=":material/undo:", key="judge_undo", help="your last judgment")
+others[2].button(
+    "Undo",
+    on_click=take_back,
+    shortcut="U",
+    icon=":material/undo:",
+    key="judge_undo",
+    help="your last judgment",
+    width="stretch",
+)
 st.caption("Keys: **0-3** grade · **T** can't tell · **S** skip · **U** undo · **N**/**P** next/previous query.")
 
 st.caption("The pool: pick a row to judge that document again (a change is a new row; your latest counts).")
@@ -192,7 +256,7 @@ pool_table = pd.DataFrame(
     {
         "#": range(1, len(pool) + 1),
         "title": [titles.get(d, d) for d in ids],
-        "yours": [verdicts.get(d, "") for d in ids],
+        "yours": [verdicts.get(d, "skipped" if d in skipped else "") for d in ids],
     }
 )
 if not blind:
@@ -222,7 +286,7 @@ with st.expander("All sessions"):
     st.dataframe(pd.DataFrame([x.model_dump() for x in sessions(ws)]), hide_index=True, width="stretch")
 
 st.subheader("Agreement between annotators", anchor=False)
-weights = st.radio("Weighted kappa", ["quadratic", "linear"], horizontal=True, key="judge_weights")
+weights = st.radio("Weighted kappa", ["quadratic", "linear"], horizontal=True, key=keep("judge_weights", "quadratic"))
 
 
 @st.cache_data(ttl=AGREEMENT_TTL, show_spinner=False)

@@ -32,6 +32,7 @@ from curation.relevancy import decide
 from curation.retrieval import RETRIEVAL_ERRORS
 from pages.background import follow, start
 from pages.common import curator, workspace
+from pages.state import keep, notify
 
 EXPECTED = (MapError, MapBusy, *RETRIEVAL_ERRORS)
 SELECTION = "map_selection"  # doc_ids selected on either map, or None
@@ -50,8 +51,9 @@ if not names:
     st.stop()
 
 top = st.columns(3)
-left_name = top[0].selectbox("Retriever", names, key="map_retriever")
-compare = top[1].selectbox("Side by side with", ["(none)", *(n for n in names if n != left_name)], key="map_compare")
+left_name = top[0].selectbox("Retriever", names, key=keep("map_retriever", url="retriever", options=names))
+others = ["(none)", *(n for n in names if n != left_name)]
+compare = top[1].selectbox("Side by side with", others, key=keep("map_compare", url="with", options=others))
 shown = [left_name] if compare == "(none)" else [left_name, compare]
 
 
@@ -93,7 +95,9 @@ if not shown:
 frames = {name: map_points(ws, name) for name in shown}
 has_clusters = any(frame["cluster"].notna().any() for frame in frames.values())
 options = [key for key in COLOUR_BY if key != "cluster" or has_clusters]
-colour_by = top[2].selectbox("Colour by", options, format_func=COLOUR_BY.get, key="map_colour")
+colour_by = top[2].selectbox(
+    "Colour by", options, format_func=COLOUR_BY.get, key=keep("map_colour", url="colour", options=options)
+)
 
 with st.expander("Filter points"):
     facets = ["division", "document_type", "collection", *(["cluster"] if has_clusters else [])]
@@ -101,25 +105,31 @@ with st.expander("Filter points"):
     everything = pd.concat(frames.values())
     chosen = {
         facet: filter_columns[i].multiselect(
-            COLOUR_BY[facet], sorted(everything[facet].fillna("(none)").astype(str).unique()), key=f"filter_{facet}"
+            COLOUR_BY[facet],
+            sorted(everything[facet].fillna("(none)").astype(str).unique()),
+            key=keep(f"filter_{facet}", []),
         )
         for i, facet in enumerate(facets)
     }
 
 with st.expander("Clusters"):
     st.caption("k-means on the map's points, each cluster named by its most distinctive terms.")
-    k = st.number_input("Clusters", 2, 100, ws.settings.maps.clusters, key="cluster_k")
+    k = st.number_input("Clusters", 2, 100, key=keep("cluster_k", ws.settings.maps.clusters, parse=int))
+    show_labels = st.toggle("Cluster labels on the map", key=keep("map_labels", True))
     for name in shown:
         if st.button(f"Cluster the map of {name}", key=f"cluster_{name}"):
-            cluster_map(ws, name, int(k))
+            made = cluster_map(ws, name, int(k))
+            notify(f"The map of {name} has {len(made)} clusters")
             st.rerun()
         clusters = saved_clusters(ws, name)
         if not clusters.empty:
             st.dataframe(clusters, hide_index=True, width="stretch")
 
 query_columns = st.columns([4, 1])
-query = query_columns[0].text_input("Query", placeholder="sea surface temperature anomalies", key="map_query")
-hits_k = query_columns[1].number_input("Top hits", 1, 100, 10, key="map_hits")
+query = query_columns[0].text_input(
+    "Query", placeholder="sea surface temperature anomalies", key=keep("map_query", "", url="q")
+)
+hits_k = query_columns[1].number_input("Top hits", 1, 100, key=keep("map_hits", 10, parse=int))
 
 
 @st.cache_data(max_entries=8, show_spinner="Placing the query...")
@@ -160,7 +170,10 @@ for side, (column, name) in enumerate(zip(st.columns(len(shown)), shown, strict=
     with column:
         st.caption(f"**{name}**: {len(frame):,} of {record['points']:,} points, fitted on {record['fitted_on']:,}")
         st.session_state[f"map_ids_{side}"] = frame["doc_id"].tolist()
-        figure = map_figure(frame, colour_by=colour_by, selected=selected, hits=hits, query=placed)
+        labels = saved_clusters(ws, name) if show_labels else None
+        if labels is not None and to_reference is not None and not labels.empty:
+            labels[["x", "y"]] = to_reference(labels[["x", "y"]].to_numpy())
+        figure = map_figure(frame, colour_by=colour_by, selected=selected, hits=hits, query=placed, labels=labels)
         st.plotly_chart(
             figure,
             key=f"map_chart_{side}",
@@ -192,15 +205,15 @@ note = st.text_input("Note (optional, stored with a keep or drop decision)", key
 actions = st.columns(5)
 if actions[0].button(f"Keep {len(ids):,}", disabled=not who, icon=":material/check:", key="map_keep"):
     decide(ws, ids, kept=True, curator=who, note=note)
-    st.toast(f"{len(ids):,} documents kept")
+    notify(f"{len(ids):,} documents kept by {who}")
     st.rerun()
 if actions[1].button(f"Drop {len(ids):,}", disabled=not who, icon=":material/block:", key="map_drop"):
     decide(ws, ids, kept=False, curator=who, note=note)
-    st.toast(f"{len(ids):,} documents dropped")
+    notify(f"{len(ids):,} documents dropped by {who}", ":material/block:")
     st.rerun()
 if actions[2].button("Queue for judging", disabled=not who, icon=":material/playlist_add:", key="map_queue"):
     added = queue_for_judging(ws, ids, who)
-    st.toast(f"{added:,} documents queued for judging ({len(ids) - added:,} already were)")
+    notify(f"{added:,} documents queued for judging ({len(ids) - added:,} already were)", ":material/playlist_add:")
     st.rerun()
 actions[3].download_button(
     "Export ids (CSV)",
@@ -212,4 +225,5 @@ actions[3].download_button(
 )
 if actions[4].button("Clear selection", key="map_clear"):
     st.session_state[SELECTION] = None
+    notify("Selection cleared", ":material/deselect:")
     st.rerun()

@@ -112,20 +112,24 @@ filters: dict[str, Any] = {
 SHOWN = 2000
 table = verdicts(ws, **filters, limit=SHOWN)
 view = table.assign(reasons=table["reasons"].map(lambda r: "; ".join(r) if r is not None else ""))
+# A few wide columns (the rest shows with the document below); the table's key follows the filters, so a ticked
+# row never lands on another document when they change: a selection is a list of doc_ids, not of positions.
 event = st.dataframe(
-    view[
-        ["doc_id", "title", "collection", "division", "kept", "judge", "quality", "rule", "reasons", "confidence"]
-        + ["suggested_division", "suggested_document_type", "decided_by", "decided_at"]
-    ],
+    view[["title", "doc_id", "collection", "kept", "judge", "quality", "confidence"]],
     hide_index=True,
     width="stretch",
     on_select="rerun",
     selection_mode="multi-row",
-    key="verdict_rows",
+    key=f"verdict_rows_{abs(hash(repr(sorted(filters.items()))))}",
+    column_config={
+        "title": st.column_config.TextColumn(width="large"),
+        "doc_id": st.column_config.TextColumn(width="medium"),
+        "confidence": st.column_config.NumberColumn(format="%.2f", width="small"),
+    },
 )
 if len(table) == SHOWN:
     st.caption(f"Showing the first {SHOWN:,} matches; narrow the filters to see others.")
-selected = table.iloc[event.selection.rows] if event.selection.rows else table.iloc[0:0]
+selected = table[table["doc_id"].isin([table["doc_id"].iat[i] for i in event.selection.rows if i < len(table)])]
 
 who = curator()
 if not who:
@@ -134,11 +138,29 @@ note = st.text_input("Note (optional, stored with your decision)")
 
 if not table.empty:
     ids = table["doc_id"].tolist()
-    doc_id = st.selectbox("Document", ids, index=ids.index(selected.iloc[0]["doc_id"]) if not selected.empty else 0)
+    titles = dict(zip(ids, table["title"].fillna(""), strict=True))
+    doc_id = st.selectbox(
+        "Document",
+        ids,
+        index=ids.index(selected.iloc[0]["doc_id"]) if not selected.empty else 0,
+        format_func=lambda d: f"{titles.get(d) or '(no title)'} · {d}",
+    )
     document = get_documents(ws, [doc_id])[0]
+    row = {
+        k: v if isinstance(v, (list, tuple)) or pd.notna(v) else None
+        for k, v in table.set_index("doc_id").loc[doc_id].items()
+    }
+    facts = [f"{'kept' if row['kept'] else 'dropped'} by {row['judge']}"]
+    facts += [f"rule {row['rule']}"] if row["rule"] else []
+    suggested = [row["suggested_division"], row["suggested_document_type"]]
+    facts += [f"suggested: {' / '.join(str(v or '-') for v in suggested)}"] if any(suggested) else []
+    facts += [f"decided by {row['decided_by']}"] if row["decided_by"] else []
     with st.container(border=True):
         st.text(document["title"] or "(no title)")
         st.text(document["url"] or document["doc_id"])
+        st.caption(" · ".join(facts))
+        if row["reasons"] is not None and len(row["reasons"]):
+            st.text("; ".join(map(str, row["reasons"])))
         with st.container(height=300):
             st.text(document["text"])
     one = st.columns(2)

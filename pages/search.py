@@ -1,4 +1,4 @@
-"""Search: query one retriever with filters; results show title, url and the best passage highlighted."""
+"""Search: query one retriever with filters; each result shows title, url and a short highlighted snippet."""
 
 import html
 
@@ -6,8 +6,25 @@ import streamlit as st
 
 from curation.core import document_counts
 from curation.relevancy import kept_documents
-from curation.retrieval import MODES, RETRIEVAL_ERRORS, filter_clause, highlight, search, searchable_retrievers
+from curation.retrieval import (
+    MODES,
+    RETRIEVAL_ERRORS,
+    coverage,
+    filter_clause,
+    highlight,
+    search,
+    searchable_retrievers,
+    snippet,
+)
 from pages.common import workspace
+from pages.state import keep
+
+SCORES = {
+    "vector": "cosine similarity of the query and the document's best passage (1 is identical)",
+    "fts": "BM25 score of the best passage: larger is better, unbounded, comparable only within one query",
+    "hybrid": "reciprocal-rank fusion of the vector and BM25 rankings, the sum of 1/(60 + rank) over both: "
+    "0.033 is first in both lists, 0.016 first in one and absent from the other",
+}
 
 ws = workspace()
 st.title("Search")
@@ -18,24 +35,40 @@ if not names:
     st.stop()
 
 left, middle, right = st.columns([2, 2, 1])
-retriever = left.selectbox("Retriever", names)
+retriever = left.selectbox("Retriever", names, key=keep("search_retriever", url="retriever", options=names))
 full_text_only = ws.settings.retrievers[retriever].kind == "bm25"
-mode = middle.radio("Mode", ("fts",) if full_text_only else MODES, horizontal=True, help="fts is BM25 full-text")
-k = right.number_input("Results", 1, 100, 10)
-query = st.text_input("Query", placeholder="sea surface temperature anomalies")
+modes = ("fts",) if full_text_only else MODES
+mode = middle.radio(
+    "Mode", modes, horizontal=True, help="fts is BM25 full-text", key=keep("search_mode", url="mode", options=modes)
+)
+k = right.number_input("Results", 1, 100, key=keep("search_k", 10, parse=int))
+query = st.text_input("Query", placeholder="sea surface temperature anomalies", key=keep("search_query", "", url="q"))
 
 columns = st.columns(3)
 chosen = {
     column: columns[i].multiselect(
-        column.replace("_", " ").capitalize(), [v for v in document_counts(ws, column) if v != "(none)"]
+        column.replace("_", " ").capitalize(),
+        [v for v in document_counts(ws, column) if v != "(none)"],
+        key=keep(f"search_{column}", []),
     )
     for i, column in enumerate(("division", "document_type", "collection"))
 }
 
-kept_only = st.toggle("Only documents the relevancy filter kept", help="See the Filter & review page")
+kept_only = st.toggle(
+    "Only documents the relevancy filter kept", help="See the Filter & review page", key="search_kept"
+)
 restrict_to = kept_documents(ws) if kept_only else None
 if restrict_to is not None and not restrict_to:
     st.info("No document has a verdict that keeps it yet: run the filter on the **Filter & review** page.")
+
+state = next(row for row in coverage(ws) if row.name == retriever)
+if behind := state.missing + state.stale:
+    st.warning(
+        f"{behind:,} of {state.documents:,} documents are not indexed for {retriever} yet "
+        f"({state.missing:,} new, {state.stale:,} changed): search does not find them until they are embedded "
+        "on the **Embed** page.",
+        icon=":material/sync_problem:",
+    )
 
 if not query.strip():
     st.stop()
@@ -47,6 +80,8 @@ except RETRIEVAL_ERRORS as exc:
 
 if not hits:
     st.caption("No documents match.")
+else:
+    st.caption(f"Score: {SCORES[mode]}.")
 for hit in hits:
     url = hit.url or ""
     link = f'<a href="{html.escape(url)}">{html.escape(url)}</a>' if url.startswith(("http://", "https://")) else ""
@@ -55,5 +90,5 @@ for hit in hits:
         st.html(
             f"<div><b>{hit.rank}. {html.escape(hit.title or hit.doc_id)}</b> "
             f"<small>score {hit.score:.3f} · {facets}</small></div><div><small>{link}</small></div>"
-            f'<div style="white-space: pre-wrap">{highlight(hit.passage, query)}</div>'
+            f"<div>{highlight(snippet(hit.passage, query), query)}</div>"
         )

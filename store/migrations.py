@@ -293,4 +293,17 @@ MIGRATIONS: list[list[str]] = [
         )
         """,
     ],
+    # 8: a curator's note on a query of a set (what it means, why it is hard); the newest note counts
+    [
+        """
+        CREATE TABLE IF NOT EXISTS query_notes (
+            query_set VARCHAR NOT NULL,
+            query_id VARCHAR NOT NULL,
+            annotator VARCHAR NOT NULL,
+            note VARCHAR NOT NULL,
+            updated_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (query_set, query_id, annotator)
+        )
+        """,
+    ],
 ]

@@ -11,7 +11,15 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
     submod_attrs={
         "settings": ["JudgingSettings"],
         "errors": ["JudgingError"],
-        "queries": ["QueryImport", "add_query", "import_query_file", "query_id_for", "query_sets", "load_queries"],
+        "queries": [
+            "QueryImport",
+            "add_query",
+            "import_query_file",
+            "query_id_for",
+            "query_sets",
+            "load_queries",
+            "natural_key",
+        ],
         "query_generation": [
             "GenerationResult",
             "GeneratedQueries",
@@ -47,5 +55,6 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "sessions": ["SessionSummary", "sessions"],
         "agreement": ["Agreement", "agreement"],
         "judgment_import": ["JudgmentImport", "import_judgments"],
+        "notes": ["save_query_note", "query_notes_of"],
     },
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -110,5 +111,12 @@ def query_sets(ws: Workspace) -> list[dict[str, Any]]:
 
 
 def load_queries(ws: Workspace, query_set: str) -> pd.DataFrame:
-    """The queries of a set: query_id, text, origin, metadata (JSON text), in id order."""
-    return query_store.load_queries(ws.db, query_set)
+    """The queries of a set: query_id, text, origin, metadata (JSON text), in natural id order (q2 before q10)."""
+    frame = query_store.load_queries(ws.db, query_set)
+    order = sorted(range(len(frame)), key=lambda i: natural_key(str(frame["query_id"].iat[i])))
+    return frame.iloc[order].reset_index(drop=True)
+
+
+def natural_key(text: str) -> list[object]:
+    """Sort key that orders ids as people count: q2 before q10 (digit runs compare as numbers)."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]

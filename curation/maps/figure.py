@@ -26,9 +26,10 @@ COLOUR_BY = {
     "judgment": "Judgment status",
     "cluster": "Cluster",
 }
+# Okabe-Ito colours, told apart with every common colour-vision deficiency (red/green is not).
 FIXED_COLOURS = {
-    "verdict": {"kept": "#2ca02c", "dropped": "#d62728", "unjudged": "#b0b0b0"},
-    "judgment": {"relevant": "#2ca02c", "not relevant": "#d62728", "queued": "#ff7f0e", "unjudged": "#b0b0b0"},
+    "verdict": {"kept": "#0072B2", "dropped": "#E69F00", "unjudged": "#b0b0b0"},
+    "judgment": {"relevant": "#0072B2", "not relevant": "#E69F00", "queued": "#CC79A7", "unjudged": "#b0b0b0"},
 }
 MAX_GROUPS = 20  # colours shown; rarer values are drawn as "other"
 NONE, OTHER = "(none)", "other"
@@ -66,11 +67,13 @@ def map_figure(
     selected: Collection[str] | None = None,
     hits: Sequence[str] = (),
     query: tuple[float, float, str] | None = None,
+    labels: pd.DataFrame | None = None,
 ) -> go.Figure:
-    """A WebGL scatter of a map, one trace per colour group.
+    """A WebGL scatter of a map, one trace per colour group, as wide as its container.
 
     With a selection (a set of doc_ids, possibly made on another map), points outside it are dimmed,
-    not hidden. `hits` are ringed, and `query` (x, y, text) is drawn as a star.
+    not hidden. `hits` are ringed, `query` (x, y, text) is drawn as a star, and `labels` (x, y, label: the
+    map's clusters) are written on the map at their centres.
     """
     groups = colour_groups(frame[colour_by])
     palette = FIXED_COLOURS.get(colour_by, {})
@@ -124,12 +127,21 @@ def map_figure(
                 marker={"size": 20, "symbol": "star", "color": "#ffd700", "line": {"width": 1, "color": "#000000"}},
             )
         )
+    for row in (labels if labels is not None else pd.DataFrame()).itertuples():
+        figure.add_annotation(
+            x=row.x,
+            y=row.y,
+            text=html.escape(str(row.label)),
+            showarrow=False,
+            font={"size": 11, "color": "#1a1a1a"},
+            bgcolor="rgba(255, 255, 255, 0.75)",
+        )
     figure.update_layout(
         height=620,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         legend={"orientation": "h", "yanchor": "top", "y": -0.02, "itemsizing": "constant"},
         xaxis={"visible": False},
-        yaxis={"visible": False, "scaleanchor": "x"},
+        yaxis={"visible": False},
     )
     return figure
 

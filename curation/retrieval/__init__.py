@@ -23,7 +23,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "current_table",
             "searchable_retrievers",
         ],
-        "highlight": ["highlight"],
+        "highlight": ["highlight", "snippet", "query_terms"],
         "runs": ["RunSummary", "make_run", "rank_queries", "ensure_run", "ranking", "stored_runs"],
     },
 )
