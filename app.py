@@ -3,7 +3,7 @@
 import streamlit as st
 
 from pages.common import app_icon, sidebar
-from pages.state import publish_choices, remember_choices
+from pages.state import remember_choices
 
 # The icon is an image made here: a Material icon or an emoji as page_icon makes the browser fetch it from a CDN.
 st.set_page_config(page_title="SDE Workbench", page_icon=app_icon(), layout="wide")
@@ -39,7 +39,4 @@ PAGES = {
 page = st.navigation(PAGES)
 remember_choices()
 sidebar()
-try:
-    page.run()
-finally:
-    publish_choices()
+page.run()

@@ -3,7 +3,8 @@
 Streamlit forgets a widget's value once a run does not draw it (another page is shown), so every kept widget
 has a mirror outside widget state: `remember_choices` (run by app.py before each page) copies the values of
 the widgets drawn last run into it, and `keep` puts a value back before its widget is drawn again. Choices
-worth bookmarking also live in the URL (`?set=demo&a=...`): a reload or a shared link starts from them.
+worth bookmarking also live in the URL (`?set=demo&a=...`): `keep` writes them there on every run (a page
+change clears the URL's parameters), and a reload or a shared link starts from them.
 A kept widget is drawn without its own default value (the default goes to `keep`), as Streamlit asks.
 """
 
@@ -16,7 +17,6 @@ import streamlit as st
 
 MIRROR = "_kept_choices"  # widget key -> its last value, for as long as the browser session lasts
 KEYS = "_kept_keys"  # every kept widget key met in this session
-URL_KEYS = "_url_choices"  # widget key -> URL parameter, for the widgets of the page being shown
 NOTICES = "_notices"  # confirmation toasts waiting for the next run
 _MISSING = object()
 
@@ -36,10 +36,16 @@ def keep(
     """
     mirror: dict[str, Any] = st.session_state.setdefault(MIRROR, {})
     st.session_state.setdefault(KEYS, set()).add(key)
+    if key not in st.session_state:
+        _restore(key, mirror, default, url, options, parse)
     if url:
-        st.session_state.setdefault(URL_KEYS, {})[key] = url
-    if key in st.session_state:
-        return key
+        _publish(url, st.session_state.get(key))
+    return key
+
+
+def _restore(
+    key: str, mirror: dict[str, Any], default: Any, url: str | None, options: Sequence[Any] | None, parse: Any
+) -> None:
     value = mirror.get(key, _MISSING)
     if value is _MISSING and url and url in st.query_params:
         value = _parsed(url, parse, multiple=isinstance(default, list))
@@ -49,16 +55,6 @@ def keep(
         value = default
     if value is not None:
         st.session_state[key] = value
-    return key
-
-
-def remember(key: str, value: Any) -> None:
-    """Keep a choice that is not a widget (a position in a queue, say) for the rest of the session."""
-    st.session_state.setdefault(MIRROR, {})[key] = value
-
-
-def recall(key: str, default: Any = None) -> Any:
-    return st.session_state.get(MIRROR, {}).get(key, default)
 
 
 def remember_choices() -> None:
@@ -67,20 +63,17 @@ def remember_choices() -> None:
     for key in st.session_state.get(KEYS, set()):
         if key in st.session_state:
             mirror[key] = st.session_state[key]
-    st.session_state[URL_KEYS] = {}
 
 
-def publish_choices() -> None:
-    """Write the shown page's bookmarkable choices into the URL (page changes clear it)."""
-    for key, name in st.session_state.get(URL_KEYS, {}).items():
-        value = st.session_state.get(key)
-        if value is None or value == "" or value == []:
-            st.query_params.pop(name, None)
-        elif isinstance(value, (list, tuple)):
+def _publish(name: str, value: Any) -> None:
+    """Write a bookmarkable choice into the URL (an empty one leaves it)."""
+    if value is None or value == "" or value == []:
+        st.query_params.pop(name, None)
+    elif isinstance(value, (list, tuple)):
+        if st.query_params.get_all(name) != [str(v) for v in value]:
             st.query_params[name] = [str(v) for v in value]
-        else:
-            st.query_params[name] = str(value)
-        st.session_state.setdefault(MIRROR, {})[key] = value
+    elif st.query_params.get(name) != str(value):
+        st.query_params[name] = str(value)
 
 
 def _parsed(name: str, parse: Callable[[str], Any], *, multiple: bool) -> Any:

@@ -1,0 +1,168 @@
+"""Drive a real `sde-workbench app` with Debian's Chromium through Playwright (the browser tests and bench/app_walk.py).
+
+Nothing here downloads a browser: Chromium comes from the OS packages (`make browser`), and every request the
+page makes is recorded, so a test can tell that none left 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+SETTLE_TIMEOUT_MS = 120_000
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium, where `make browser` installs it (None when absent)."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def missing_browser() -> str | None:
+    """Why browser tests cannot run here, or None when they can."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install -e '.[dev]')"
+    if chromium_path() is None:
+        return "chromium is not installed (`make browser` installs Debian's chromium)"
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def served_app(workspace: Path, log: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`sde-workbench app` on a free port of 127.0.0.1, up and healthy; yields its URL."""
+    port = free_port()
+    environment = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+    command = [sys.executable, "-c", "from curation.cli import main; main()", "--workspace", str(workspace)]
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [*command, "app", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, env=environment
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as response:
+                        if response.read().decode() == "ok":
+                            break
+                except OSError:
+                    pass
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the app did not come up; see {log}")
+                time.sleep(0.3)
+            yield url
+        finally:
+            server.terminate()
+            try:
+                server.wait(15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+class Requests:
+    """Every URL the pages asked for; those whose host is not 127.0.0.1 are refused, and kept in `outside`."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self.outside: list[str] = []
+
+    def route(self, route: Any) -> None:
+        url = route.request.url
+        self.seen.append(url)
+        host = urlsplit(url).hostname
+        if url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            self.outside.append(url)
+            route.abort()
+
+
+@contextmanager
+def browser_page(width: int = 1500, height: int = 1000) -> Iterator[tuple[Any, Requests]]:
+    """A Chromium page whose requests are all recorded (and kept on 127.0.0.1)."""
+    from playwright.sync_api import sync_playwright
+
+    requests = Requests()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": width, "height": height})
+            context.route("**/*", requests.route)
+            page = context.new_page()
+            page.set_default_timeout(SETTLE_TIMEOUT_MS)
+            yield page, requests
+        finally:
+            browser.close()
+
+
+def settled(page: Any, timeout_ms: int = SETTLE_TIMEOUT_MS) -> None:
+    """Wait until the script run the last action started has finished and the page is drawn."""
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout_ms)
+    page.wait_for_function(
+        "() => !document.querySelector(\"[data-testid='stStatusWidget'] [data-testid='stStatusWidgetRunningIcon']\")",
+        timeout=timeout_ms,
+    )
+
+
+def open_app(page: Any, url: str) -> float:
+    """Load the app at `url` (a page's path and query allowed); seconds until it settled."""
+    started = time.perf_counter()
+    page.goto(url)
+    page.wait_for_selector("[data-testid='stSidebarNav']")
+    settled(page)
+    return time.perf_counter() - started
+
+
+def go_to(page: Any, title: str) -> float:
+    """Click a page's link in the sidebar (the same browser session); seconds until it settled."""
+    started = time.perf_counter()
+    page.locator("[data-testid='stSidebarNav'] a", has_text=title).first.click()
+    page.wait_for_function(
+        "title => [...document.querySelectorAll('h1')].some(h => h.innerText.trim().startsWith(title))",
+        arg=title.split(" ")[0],
+    )
+    settled(page)
+    return time.perf_counter() - started
+
+
+def press(page: Any, key: str) -> float:
+    """Press a key on the page (not in a text box); seconds until the script run it started has settled."""
+    page.locator("h1").first.click()  # focus the page, away from any input
+    started = time.perf_counter()
+    page.keyboard.press(key)
+    page.wait_for_timeout(50)
+    settled(page)
+    return time.perf_counter() - started
+
+
+def exceptions(page: Any) -> list[str]:
+    return [e.inner_text() for e in page.locator("[data-testid='stException']").all()]
