@@ -13,6 +13,7 @@ from curation.retrieval import embed
 from curation.training import export_pairs
 from store.runs import list_runs
 from tests import judged_data as data
+from tests.job_helpers import finish_jobs
 from tests.retrieval_data import add_retriever
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
@@ -67,6 +68,9 @@ def test_evaluate_page_runs_an_embedded_retriever_without_a_stored_run(
     widget(at.multiselect, "Retrievers").set_value(["A", "tiny"])
     widget(at.button, "Evaluate").click()
     at.run()
+    assert not at.exception and not at.error and not at.dataframe  # the run of tiny is a job: its progress shows
+    assert [job.status for job in finish_jobs(ws)] == ["done"]
+    at.run()
     assert not at.exception and not at.error
     assert list(at.dataframe[0].value["Retriever"]) == ["A", "tiny"]
     assert [r["retriever"] for r in list_runs(ws.db, data.SET)].count("tiny") == 1  # run once, and kept
@@ -89,11 +93,15 @@ def test_finetune_page(ws: Workspace, tmp_path: Path, tiny_model_dir: Path, monk
     widget(at.number_input, "Batch size").set_value(2)
     widget(at.button, "Fine-tune").click()
     at.run()
+    assert [job.status for job in finish_jobs(ws)] == ["done"]  # a background job
+    at.run()
     assert not at.exception and not at.error
     assert "Registered retriever 'tiny-app'" in at.success[0].value
     assert load_settings(ws.toml_path).retrievers["tiny-app"].model == str(ws.root / "models" / "tiny-app")
 
     widget(at.button, "Fine-tune").click()
+    at.run()
+    assert [job.status for job in finish_jobs(ws)] == ["failed"]
     at.run()
     assert widget(at.selectbox, "Base retriever").value == "tiny"
     assert "exists; choose another --out or pass --overwrite" in at.error[0].value

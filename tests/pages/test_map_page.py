@@ -16,6 +16,7 @@ from curation.core import WORKSPACE_ENV, Workspace
 from curation.retrieval import embed
 from store import verdicts as verdict_store
 from store.queue import queued_documents
+from tests.job_helpers import finish_jobs
 from tests.retrieval_data import add_retriever, corpus_rows, load_rows
 
 PAGE = Path(__file__).resolve().parents[2] / "pages" / "map.py"
@@ -104,6 +105,9 @@ def test_map_page_builds_maps_and_acts_on_a_linked_selection(page_ws: Workspace)
     assert "tiny has no map yet." in [c.value for c in at.caption] and not at.get("plotly_chart")
     at.selectbox(key="map_retriever").set_value("tiny").run()
     _button(at, "Build the map of tiny").click().run()
+    assert not at.get("plotly_chart")  # a background job: its progress shows until it is done
+    assert [job.status for job in finish_jobs(page_ws)] == ["done"]
+    at.run()
     assert not at.exception and len(at.get("plotly_chart")) == 1
     assert any("30 of 30 points" in c.value for c in at.caption)
     hover = " ".join(str(t) for trace in _traces(at, 0) for t in trace.get("hovertext", []))
@@ -111,6 +115,8 @@ def test_map_page_builds_maps_and_acts_on_a_linked_selection(page_ws: Workspace)
 
     at.selectbox(key="map_compare").set_value("tiny-b").run()
     _button(at, "Build the map of tiny-b").click().run()
+    finish_jobs(page_ws)
+    at.run()
     assert not at.exception and len(at.get("plotly_chart")) == 2
     assert _lit(at, 0) == _lit(at, 1) == {r["doc_id"] for r in corpus_rows(3)}
 
@@ -142,6 +148,7 @@ def test_map_page_overlays_a_query_and_clusters(page_ws: Workspace) -> None:
     at = AppTest.from_file(str(PAGE), default_timeout=300)
     at.run()
     _button(at, "Build the map of tiny").click().run()
+    finish_jobs(page_ws)
     at.text_input(key="map_query").set_value("solar wind plasma measurements").run()
     at.number_input(key="map_hits").set_value(4).run()
     assert not at.exception

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from curation.core import WORKSPACE_ENV, Workspace
 from curation.relevancy import decide
 from curation.retrieval import embed
+from tests.job_helpers import finish_jobs
 from tests.retrieval_data import add_retriever, corpus_rows, load_rows
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
@@ -33,11 +34,22 @@ def test_embed_page_starts_embedding_and_shows_coverage(page_ws: Workspace) -> N
     button = at.button[0]
     assert "Start embedding: 10 documents" in button.label
     button.click().run()
+    assert not at.exception and not at.button  # a background job: its progress shows instead of the button
+    assert [job.status for job in finish_jobs(page_ws)] == ["done"]
+    at.run()
     assert not at.exception
-    assert "embedded 10 documents" in at.success[0].value
+    assert "tiny: embedded 10 documents (10 passages) on cpu" in at.success[0].value
     coverage = at.dataframe[0].value.set_index("name")
     assert coverage.loc["tiny", "current"] == 10 and coverage.loc["tiny", "coverage"] == 1.0
-    assert "Resume embedding: 0 documents" in at.button[0].label
+    assert "nothing to do" in at.success[1].value and not at.button  # no "0 documents to do" button
+
+    at.selectbox[0].set_value("bm25").run()  # the last job's message belongs to its retriever
+    assert not any("tiny" in s.value for s in at.success)
+    assert at.button[0].label == "Index: 10 documents to do" and [s.label for s in at.selectbox] == ["Retriever"]
+    at.button[0].click().run()
+    finish_jobs(page_ws)
+    at.run()
+    assert "bm25: indexed 10 documents" in at.success[0].value and " on none" not in at.success[0].value
 
     at.selectbox[0].set_value("indus-sde-st").run()
     assert "hf download nasa-impact/indus-sde-st-v0.2" in at.code[-1].value

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from curation.core import WORKSPACE_ENV, Workspace
 from store import verdicts as verdict_store
+from tests.job_helpers import finish_jobs
 from tests.openai_stub import StubLLM
 
 REPO = Path(__file__).resolve().parents[2]
@@ -96,12 +96,10 @@ def test_llm_run_from_the_page_then_bulk_accept_and_suggestions(
     next(t for t in page.text_input if t.label == "Base URL").input(stub.url)
     next(b for b in page.button if b.label == "Run LLM judge").click().run()
 
-    job = page.session_state["judge_job"]
-    deadline = time.monotonic() + 60
-    while job["thread"].is_alive() and time.monotonic() < deadline:
-        time.sleep(0.1)
+    (job,) = finish_jobs(ws)  # the LLM judge runs as a background job: `filter --judge llm`
     page.run()
-    assert not page.exception and job["result"].judged == 3 and stub.calls == 3
+    assert not page.exception and job.result and job.result["judged"] == 3 and stub.calls == 3
+    assert any(s.value.startswith("3 judged") for s in page.success)
     assert _metric(page, "Pending suggestions") == "6"
 
     _button(page, "Accept all machine verdicts").click().run()
