@@ -7,7 +7,7 @@ WORKSPACE ?= workspace
 PORT ?= 8501
 PYTEST_ARGS ?=
 
-.PHONY: install run demo test bench lint clean
+.PHONY: install run demo test browser bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ run: install demo
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Chromium for the browser tests (tests/browser), from the OS packages: Playwright drives it, it downloads none.
+# Without it those tests skip and say why; CI installs it first.
+browser:
+	command -v chromium >/dev/null || { apt-get update && apt-get install -y --no-install-recommends chromium; }
+
 bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/filter.py
@@ -40,6 +45,7 @@ bench: install
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/judging.py
 	$(BIN)/python bench/umap.py
+	$(BIN)/python bench/app_walk.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -6,6 +6,7 @@ page makes is recorded, so a test can tell that none left 127.0.0.1.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -159,9 +160,37 @@ def press(page: Any, key: str) -> float:
     page.locator("h1").first.click()  # focus the page, away from any input
     started = time.perf_counter()
     page.keyboard.press(key)
-    page.wait_for_timeout(50)
-    settled(page)
+    rerun(page)
     return time.perf_counter() - started
+
+
+def rerun(page: Any) -> None:
+    """Wait for the script run an action starts (if it has not already come and gone), then for it to end."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    with contextlib.suppress(PlaywrightTimeout):  # the run was over before we looked
+        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='running']", timeout=3000)
+    settled(page)
+
+
+def choose(page: Any, label: str, option: str) -> None:
+    """Pick `option` in the select box labelled `label`."""
+    page.get_by_role("combobox", name=label, exact=True).first.click()
+    page.get_by_role("option", name=option, exact=True).first.click()
+    rerun(page)
+
+
+def chosen(page: Any, label: str) -> str:
+    """What the select box labelled `label` shows."""
+    return str(page.get_by_role("combobox", name=label, exact=True).first.input_value())
+
+
+def type_into(page: Any, label: str, text: str) -> None:
+    """Type into the text box labelled `label` (replacing what it held) and submit it with Enter."""
+    box = page.get_by_label(label, exact=True).first
+    box.fill(text)
+    box.press("Enter")
+    rerun(page)
 
 
 def exceptions(page: Any) -> list[str]:
