@@ -147,7 +147,7 @@ if not table.empty:
     )
     document = get_documents(ws, [doc_id])[0]
     row = {
-        k: v if isinstance(v, (list, tuple)) or pd.notna(v) else None
+        k: v if pd.api.types.is_list_like(v) or pd.notna(v) else None
         for k, v in table.set_index("doc_id").loc[doc_id].items()
     }
     facts = [f"{'kept' if row['kept'] else 'dropped'} by {row['judge']}"]

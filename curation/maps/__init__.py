@@ -14,6 +14,15 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "build": ["MapResult", "MapStatus", "mappable_retrievers", "map_status", "project", "map_info", "map_points"],
         "overlay": ["QueryOverlay", "query_overlay", "align"],
         "clusters": ["MapCluster", "cluster_map", "saved_clusters"],
-        "figure": ["COLOUR_BY", "HITS", "QUERY", "colour_groups", "filter_points", "map_figure", "selected_doc_ids"],
+        "figure": [
+            "COLOUR_BY",
+            "FIXED_COLOURS",
+            "HITS",
+            "QUERY",
+            "colour_groups",
+            "filter_points",
+            "map_figure",
+            "selected_doc_ids",
+        ],
     },
 )

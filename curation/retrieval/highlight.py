@@ -10,7 +10,8 @@ import re
 
 _STOPWORDS = {"the", "and", "for", "are", "was", "were", "with", "from", "that", "this", "these", "those", "what"}
 _STOPWORDS |= {"which", "who", "how", "why", "when", "where", "into", "about", "does", "did", "has", "have", "not"}
-_MENU_WORDS = 4  # a line of fewer words is navigation ("Home | Data | Contact"), not prose
+_PROSE_WORDS = 5  # a shorter line without a full stop is navigation ("Home | Data | Contact"), not prose
+_SEPARATORS = re.compile(r"[|›»·/]")
 
 
 def query_terms(query: str) -> list[str]:
@@ -46,7 +47,7 @@ def snippet(text: str, query: str, width: int = 320) -> str:
     Ellipses mark where text was cut. Without a query term in the text, its first prose is returned.
     """
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    prose = " ".join(line for line in lines if len(line.split()) >= _MENU_WORDS) or " ".join(lines)
+    prose = " ".join(line for line in lines if _is_prose(line)) or " ".join(lines)
     prose = re.sub(r"\s+", " ", prose)
     if len(prose) <= width:
         return prose
@@ -57,6 +58,13 @@ def snippet(text: str, query: str, width: int = 320) -> str:
     # the window (of `width` characters) that holds the most matches, started a little before its first one
     best = max(range(len(starts)), key=lambda i: sum(1 for s in starts[i:] if s < starts[i] + width * 0.8))
     return _cut(prose, max(0, starts[best] - width // 5), width)
+
+
+def _is_prose(line: str) -> bool:
+    words = len(re.findall(r"\w+", line))
+    if len(_SEPARATORS.findall(line)) >= 2 and words < 3 * len(_SEPARATORS.findall(line)):
+        return False  # "Home | Data | About | Contact | Search"
+    return words >= _PROSE_WORDS or line.rstrip().endswith((".", "?", "!"))
 
 
 def _cut(text: str, start: int, width: int) -> str:

@@ -72,6 +72,16 @@ def test_judge_keys_store_one_row_each(page: tuple[Any, Any], app_url: str, brow
     assert [int(g) for g in mine["grade"].iloc[:4]] == [0, 1, 2, 3]
     assert mine["doc_id"].iloc[:6].nunique() == 6  # each key moved on to the next document
     assert mine["source"].iloc[0] == "blind-pool:bm25/fts+tiny/vector@5"
+    label = tab.get_by_role("button", name="3 highly relevant").first  # the whole label shows, none of it cut
+    assert label.evaluate("b => [...b.querySelectorAll('p, div')].every(e => e.scrollWidth <= e.clientWidth + 1)")
+
+    press(tab, "n")  # the next query; leaving the page and coming back keeps the queue, the setup and the query
+    second = parse_qs(urlsplit(tab.url).query)["q"][0]
+    assert second != query_id
+    go_to(tab, "Overview")
+    go_to(tab, "Judge")
+    assert parse_qs(urlsplit(tab.url).query)["q"] == [second] and chosen(tab, "Ranking B") == "tiny/vector"
+    assert "Query 2 of" in tab.locator("[data-testid='stCaptionContainer']", has_text="Query 2 of").first.inner_text()
 
 
 def test_the_curator_survives_a_reload_and_choices_survive_navigation(page: tuple[Any, Any], app_url: str) -> None:

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from curation.core import WORKSPACE_ENV, Workspace
 from curation.demo import build_demo
-from curation.judging import Judgment, RankingSource, jaccard, rankings, rbo, record
+from curation.judging import Judgment, RankingSource, jaccard, query_notes_of, rankings, rbo, record
 from store.judgments import current_for_query, judgment_history
 from store.queries import load_queries
 from tests.job_helpers import finish_jobs
@@ -130,21 +130,21 @@ def test_compare_page_marks_shared_documents_moves_and_inline_judgments(runs_ws:
     at.selectbox(key="cmp_b").set_value(f"run:{BETA}:{SET}").run()
     assert not at.exception
     queries = sorted(QUERIES)  # the set's order: by query id
-    assert at.selectbox(key="cmp_query").value == 0 and queries[0] == "apart"
+    assert at.selectbox(key="cmp_query").value == queries[0] == "apart"
     assert at.metric[0].value == f"{jaccard(RUN_ALPHA['apart'], RUN_BETA['apart']):.2f}" == "0.00"
     right = at.dataframe[1].value
-    assert right["lists"].tolist() == ["one"] * 3 and right.loc[0, "judgments"] == "bob: 3 highly relevant"
+    assert right["moved"].tolist() == ["only here"] * 3 and right.loc[0, "judged"] == "bob: 3 highly relevant"
+    assert list(right.columns) == ["#", "moved", "title", "score", "judged"]  # narrow enough for two at 1,500 px
 
     at.button(key="cmp_next").click().run()  # "same"
     at.button(key="cmp_next").click().run()  # "swapped"
-    assert at.selectbox(key="cmp_query").value == 2
+    assert at.selectbox(key="cmp_query").value == "swapped"
     p = runs_ws.settings.judging.rbo_p
     assert at.metric[1].value == f"{rbo(RUN_ALPHA['swapped'], RUN_BETA['swapped'], p):.2f}"
     left = at.dataframe[0].value
-    assert left["lists"].tolist() == ["both"] * 3
     assert left["moved"].tolist() == ["▲2", "=", "▼2"]  # d1 ranks 2 higher here than on the right, d3 2 lower
     at.button(key="cmp_next").click().run()
-    assert at.selectbox(key="cmp_query").value == 0  # wraps around
+    assert at.selectbox(key="cmp_query").value == "apart"  # wraps around
 
 
 @pytest.fixture
@@ -201,3 +201,25 @@ def test_compare_page_generates_queries_through_the_llm_settings(runs_ws: Worksp
         assert len(at.selectbox(key="cmp_query").options) == len(QUERIES) + 2  # steppable at once
     finally:
         server.close()
+
+
+def pairs_progress(at: AppTest) -> str:
+    return next(p.proto.text for p in at.get("progress") if "pairs" in p.proto.text)
+
+
+def test_a_skip_is_not_a_judgment_progress_covers_the_set_and_a_query_keeps_a_note(runs_ws: Workspace) -> None:
+    at = setup_judging(open_page("judge.py", "ana"))
+    assert pairs_progress(at).startswith("0 of 12 pairs")  # 3 queries: 6 + 3 + 3 pooled documents
+    skipped_title = at.text[1].value
+    at.button(key="judge_skip").click().run()
+    assert not at.exception
+    assert any("0/6 judged by ana · 1 skipped" in c.value for c in at.caption)
+    assert at.text[1].value != skipped_title and pairs_progress(at).startswith("0 of 12")
+    at.button(key="judge_grade_3").click().run()
+    assert pairs_progress(at).startswith("1 of 12 pairs")
+    assert table(at, "yours")["yours"].tolist().count("skipped") == 1
+
+    at.text_area(key="judge_note_pairs_apart").input("craters on Mars only, not the Moon").run()
+    at.button(key="judge_note_save").click().run()
+    assert query_notes_of(runs_ws, SET, "apart")["note"].tolist() == ["craters on Mars only, not the Moon"]
+    assert at.session_state["_notices"] == [("Note saved", ":material/check_circle:")]  # shown by the app's sidebar

@@ -149,6 +149,7 @@ def test_map_page_overlays_a_query_and_clusters(page_ws: Workspace) -> None:
     at.run()
     _button(at, "Build the map of tiny").click().run()
     finish_jobs(page_ws)
+    at.run()
     at.text_input(key="map_query").set_value("solar wind plasma measurements").run()
     at.number_input(key="map_hits").set_value(4).run()
     assert not at.exception

@@ -34,7 +34,8 @@ def test_embed_page_starts_embedding_and_shows_coverage(page_ws: Workspace) -> N
     button = at.button[0]
     assert "Start embedding: 10 documents" in button.label
     button.click().run()
-    assert not at.exception and not at.button  # a background job: its progress shows instead of the button
+    assert not at.exception  # a background job: its progress (and Cancel) show instead of the button
+    assert [b.label for b in at.button] == ["Cancel"]
     assert [job.status for job in finish_jobs(page_ws)] == ["done"]
     at.run()
     assert not at.exception
@@ -84,3 +85,31 @@ def test_search_page_filters_and_escapes_highlighted_passages(page_ws: Workspace
     at.radio[0].set_value("vector").run()
     cards = [element.proto.body for element in at.get("html")]
     assert len(cards) == 2 and all(("Page 0-2" in c) != ("Page 0-5" in c) for c in cards)
+
+
+def test_search_explains_scores_shows_snippets_and_warns_of_documents_not_indexed(
+    page_ws: Workspace, tmp_path: Path
+) -> None:
+    long_text = (
+        "Home | Data | About\n" + "Unrelated background on other instruments. " * 60 + "sea surface temperature."
+    )
+    load_rows(
+        page_ws,
+        [{"doc_id": "long", "title": "Long page", "text": long_text, "url": "https://x.gov/long"}],
+        tmp_path / "a.jsonl",
+    )
+    embed(page_ws, "tiny")
+    load_rows(
+        page_ws,
+        [{"doc_id": "late", "title": "Late", "text": "sea ice", "url": "https://x.gov/late"}],
+        tmp_path / "b.jsonl",
+    )
+    at = AppTest.from_file(str(PAGES / "search.py"), default_timeout=120).run()
+    at.selectbox[0].set_value("tiny").run()
+    assert "1 of 12 documents are not indexed for tiny yet" in at.warning[0].value
+    at.text_input[0].set_value("sea surface temperature").run()
+    at.radio[0].set_value("hybrid").run()
+    assert not at.exception
+    assert any("reciprocal-rank fusion" in c.value and "0.033" in c.value for c in at.caption)
+    long_card = next(e.proto.body for e in at.get("html") if "Long page" in e.proto.body)
+    assert len(long_card) < 900 and "Home | Data" not in long_card and "<mark>temperature</mark>" in long_card

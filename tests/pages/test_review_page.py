@@ -71,6 +71,7 @@ def test_rules_then_curator_decisions_need_a_name(page: Callable[[str], AppTest]
     assert not page.warning
     document = next(s for s in page.selectbox if s.label == "Document")
     document.set_value(f"{SITE}/mission/1").run()
+    assert not page.exception, page.exception
     assert any(HOSTILE in t.value for t in page.text)  # untrusted text shown as plain text
     assert not any("<script>" in m.value for m in page.markdown)
     next(t for t in page.text_input if t.label.startswith("Note")).input("thin page").run()
