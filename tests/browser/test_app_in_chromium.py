@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 from curation.core import Workspace
 from curation.jobs import latest_job, wait_for_job
 from curation.judging import history
-from tests.browser.app_driver import choose, chosen, exceptions, go_to, open_app, press, type_into
+from tests.browser.app_driver import choose, chosen, exceptions, go_to, open_app, press, rerun, type_into
 from tests.browser.conftest import JUDGE_SETUP
 
 PAGES = ["Load", "Embed", "Search", "Map", "Filter & review", "Compare", "Judge", "Evaluate", "Fine-tune", "Jobs"]
@@ -26,6 +26,9 @@ def test_every_page_loads_without_an_exception(page: tuple[Any, Any], app_url: s
     tab, requests = page
     open_app(tab, f"{app_url}/?curator=ana")
     assert not exceptions(tab)
+    tab.locator("[data-testid='stPlotlyChart'] .bars path").first.click()  # a bar lists its documents
+    rerun(tab)
+    assert tab.locator("h3", has_text="Documents of division").count() == 1
     for title in PAGES:
         go_to(tab, title)
         assert not exceptions(tab), f"{title}: {exceptions(tab)}"

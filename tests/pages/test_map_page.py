@@ -129,6 +129,9 @@ def test_map_page_builds_maps_and_acts_on_a_linked_selection(page_ws: Workspace)
 
     _button(at, "Queue for judging").click().run()
     assert sorted(queued_documents(page_ws.db)["doc_id"]) == sorted(picked)
+    assert ("3 documents queued for judging (0 already were)", ":material/playlist_add:") in at.session_state[
+        "_notices"
+    ]  # a confirmation the app's sidebar shows as a toast after the rerun
     _button(at, "Drop 3").click().run()
     verdicts = verdict_store.verdict_table(page_ws.db, kept=False)
     assert sorted(verdicts["doc_id"]) == sorted(picked) and set(verdicts["decided_by"]) == {"ana"}
