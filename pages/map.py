@@ -170,10 +170,9 @@ for side, (column, name) in enumerate(zip(st.columns(len(shown)), shown, strict=
     with column:
         st.caption(f"**{name}**: {len(frame):,} of {record['points']:,} points, fitted on {record['fitted_on']:,}")
         st.session_state[f"map_ids_{side}"] = frame["doc_id"].tolist()
-        labels = saved_clusters(ws, name) if show_labels else None
-        if labels is not None and to_reference is not None and not labels.empty:
-            labels[["x", "y"]] = to_reference(labels[["x", "y"]].to_numpy())
-        figure = map_figure(frame, colour_by=colour_by, selected=selected, hits=hits, query=placed, labels=labels)
+        figure = map_figure(
+            frame, colour_by=colour_by, selected=selected, hits=hits, query=placed, cluster_labels=show_labels
+        )
         st.plotly_chart(
             figure,
             key=f"map_chart_{side}",

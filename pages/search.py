@@ -4,7 +4,7 @@ import html
 
 import streamlit as st
 
-from curation.core import document_counts
+from curation.core import collection_label, collection_names, document_counts
 from curation.relevancy import kept_documents
 from curation.retrieval import (
     MODES,
@@ -29,13 +29,13 @@ SCORES = {
 ws = workspace()
 st.title("Search")
 
-names = searchable_retrievers(ws)
-if not names:
+retrievers = searchable_retrievers(ws)
+if not retrievers:
     st.info("No retriever has vectors yet. Embed one on the **Embed** page or run `sde-workbench embed -r minilm`.")
     st.stop()
 
 left, middle, right = st.columns([2, 2, 1])
-retriever = left.selectbox("Retriever", names, key=keep("search_retriever", url="retriever", options=names))
+retriever = left.selectbox("Retriever", retrievers, key=keep("search_retriever", url="retriever", options=retrievers))
 full_text_only = ws.settings.retrievers[retriever].kind == "bm25"
 modes = ("fts",) if full_text_only else MODES
 mode = middle.radio(
@@ -45,10 +45,12 @@ k = right.number_input("Results", 1, 100, key=keep("search_k", 10, parse=int))
 query = st.text_input("Query", placeholder="sea surface temperature anomalies", key=keep("search_query", "", url="q"))
 
 columns = st.columns(3)
+names = collection_names(ws)
 chosen = {
     column: columns[i].multiselect(
         column.replace("_", " ").capitalize(),
         [v for v in document_counts(ws, column) if v != "(none)"],
+        format_func=lambda v, column=column: collection_label(names, v) if column == "collection" else v,
         key=keep(f"search_{column}", []),
     )
     for i, column in enumerate(("division", "document_type", "collection"))

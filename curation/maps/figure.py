@@ -67,13 +67,13 @@ def map_figure(
     selected: Collection[str] | None = None,
     hits: Sequence[str] = (),
     query: tuple[float, float, str] | None = None,
-    labels: pd.DataFrame | None = None,
+    cluster_labels: bool = False,
 ) -> go.Figure:
     """A WebGL scatter of a map, one trace per colour group, as wide as its container.
 
     With a selection (a set of doc_ids, possibly made on another map), points outside it are dimmed,
-    not hidden. `hits` are ringed, `query` (x, y, text) is drawn as a star, and `labels` (x, y, label: the
-    map's clusters) are written on the map at their centres.
+    not hidden. `hits` are ringed, `query` (x, y, text) is drawn as a star, and with `cluster_labels` each
+    cluster's name is written on the map at the middle of its points.
     """
     groups = colour_groups(frame[colour_by])
     palette = FIXED_COLOURS.get(colour_by, {})
@@ -127,11 +127,12 @@ def map_figure(
                 marker={"size": 20, "symbol": "star", "color": "#ffd700", "line": {"width": 1, "color": "#000000"}},
             )
         )
-    for row in (labels if labels is not None else pd.DataFrame()).itertuples():
+    named = frame.dropna(subset=["cluster"]) if cluster_labels and "cluster" in frame else frame.iloc[0:0]
+    for name, centre in named.groupby("cluster")[["x", "y"]].median().iterrows():
         figure.add_annotation(
-            x=row.x,
-            y=row.y,
-            text=html.escape(str(row.label)),
+            x=centre["x"],
+            y=centre["y"],
+            text=html.escape(str(name)),
             showarrow=False,
             font={"size": 11, "color": "#1a1a1a"},
             bgcolor="rgba(255, 255, 255, 0.75)",

@@ -143,14 +143,26 @@ def open_app(page: Any, url: str) -> float:
     return time.perf_counter() - started
 
 
-def go_to(page: Any, title: str) -> float:
-    """Click a page's link in the sidebar (the same browser session); seconds until it settled."""
+def go_to(page: Any, title: str, attempts: int = 3) -> float:
+    """Click a page's link in the sidebar (the same browser session); seconds until it settled.
+
+    A click that lands while a job's end reruns the page it leaves can be lost: it is then made again.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     started = time.perf_counter()
-    page.locator("[data-testid='stSidebarNav'] a", has_text=title).first.click()
-    page.wait_for_function(
-        "title => [...document.querySelectorAll('h1')].some(h => h.innerText.trim().startsWith(title))",
-        arg=title.split(" ")[0],
-    )
+    for attempt in range(attempts):
+        page.locator("[data-testid='stSidebarNav'] a", has_text=title).first.click()
+        try:
+            page.wait_for_function(
+                "title => [...document.querySelectorAll('h1')].some(h => h.innerText.trim().startsWith(title))",
+                arg=title.split(" ")[0],
+                timeout=SETTLE_TIMEOUT_MS // attempts,
+            )
+            break
+        except PlaywrightTimeout:
+            if attempt == attempts - 1:
+                raise
     settled(page)
     return time.perf_counter() - started
 

@@ -54,15 +54,13 @@ def test_the_map_fills_its_width_and_writes_cluster_labels_on_the_map() -> None:
             "url": [None] * 3,
             "x": [0.0, 1.0, 2.0],
             "y": [0.0, 1.0, 0.5],
-            "cluster": [0, 0, 1],
+            "cluster": ["0: ozone <b>layer</b>", "0: ozone <b>layer</b>", "1: solar wind"],
         }
     )
-    labels = pd.DataFrame(
-        {"cluster": [0, 1], "label": ["ozone <b>layer</b>", "solar wind"], "x": [0.5, 2], "y": [0.5, 0.5]}
-    )
-    figure = map_figure(frame, colour_by="cluster", labels=labels)
+    figure = map_figure(frame, colour_by="cluster", cluster_labels=True)
     assert figure.layout.yaxis.scaleanchor is None  # a 1:1 aspect made the plot a third of the page wide
-    assert [a.text for a in figure.layout.annotations] == ["ozone &lt;b&gt;layer&lt;/b&gt;", "solar wind"]
+    assert [a.text for a in figure.layout.annotations] == ["0: ozone &lt;b&gt;layer&lt;/b&gt;", "1: solar wind"]
+    assert [(a.x, a.y) for a in figure.layout.annotations] == [(0.5, 0.5), (2.0, 0.5)]  # each cluster's middle
     assert not map_figure(frame, colour_by="cluster").layout.annotations
 
 

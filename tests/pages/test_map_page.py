@@ -165,6 +165,8 @@ def test_map_page_overlays_a_query_and_clusters(page_ws: Workspace) -> None:
     at.selectbox(key="map_colour").set_value("cluster").run()
     clusters = [t["name"] for t in _traces(at, 0) if "customdata" in t and t["name"] != "top hits"]
     assert len(clusters) == page_ws.settings.maps.clusters
+    layout = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]
+    assert len(layout["annotations"]) == len(clusters)  # each cluster's name on the map, not only in the legend
     first = clusters[0].rsplit(" (", 1)[0]
     at.multiselect(key="filter_cluster").set_value([first]).run()
     shown = sum(len(_array(t["customdata"])) for t in _traces(at, 0) if t["name"] not in ("top hits", "query"))

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from curation.core import Workspace
 from curation.ingest import ingest
 from store.documents import count_documents
+from tests.job_helpers import finish_jobs
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -151,3 +152,18 @@ def test_load_page_reports_a_missing_path(app_ws: Workspace, tmp_path: Path) -> 
     at.radio[0].set_value("Path on this machine").run()
     at.text_input(key="load_path").input(str(tmp_path / "missing.jsonl")).run()
     assert "no such file" in at.error[0].value
+
+
+def test_load_page_ingests_a_large_file_as_a_background_job(app_ws: Workspace, tmp_path: Path) -> None:
+    app_ws.update_settings("jobs", "background_ingest_mb", 0)  # every file counts as large
+    path = pages_file(tmp_path, [{"url": "https://b.nasa.gov/y", "full_text": "auroras", "division": "helio"}])
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/load.py").run()
+    at.radio[0].set_value("Path on this machine").run()
+    at.text_input(key="load_path").input(str(path)).run()
+    assert at.button(key="load_ingest").label == "Ingest as a background job" and not at.metric  # checked on demand
+    at.button(key="load_ingest").click().run()
+    (job,) = finish_jobs(app_ws)
+    assert job.kind == "ingest" and job.status == "done" and job.argv[:2] == ["ingest", str(path.resolve())]
+    at.run()
+    assert "Read 1: 1 new" in at.success[0].value and count_documents(app_ws.db) == 1
