@@ -133,10 +133,11 @@ def landed(last: dict) -> str:
 
 label = "Ingest as a background job" if large else "Ingest"
 if st.button(label, type="primary", icon=":material/download:", key="load_ingest"):
-    if large:
+    if large:  # reruns the page, which then follows the job; says so if one is already running for the file
         start(ws, ingest_job([path.resolve()], **options.model_dump(exclude={"format"}), format=fmt), curator())
-    result = run_with_progress(lambda progress: ingest(ws, [path], options, progress), (InputError,), "Reading...")
-    st.session_state["last_ingest"] = {"path": str(path), **result.model_dump()}
+    else:
+        result = run_with_progress(lambda progress: ingest(ws, [path], options, progress), (InputError,), "Reading...")
+        st.session_state["last_ingest"] = {"path": str(path), **result.model_dump()}
 
 follow(ws, "ingest", str(path.resolve()), landed, key="load_job")
 last = st.session_state.get("last_ingest")
