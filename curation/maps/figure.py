@@ -127,8 +127,9 @@ def map_figure(
                 marker={"size": 20, "symbol": "star", "color": "#ffd700", "line": {"width": 1, "color": "#000000"}},
             )
         )
-    named = frame.dropna(subset=["cluster"]) if cluster_labels and "cluster" in frame else frame.iloc[0:0]
-    for name, centre in named.groupby("cluster")[["x", "y"]].median().iterrows():
+    named = frame.dropna(subset=["cluster"]) if cluster_labels and "cluster" in frame else None
+    centres = named.groupby("cluster")[["x", "y"]].median() if named is not None else pd.DataFrame()
+    for name, centre in centres.iterrows():
         figure.add_annotation(
             x=centre["x"],
             y=centre["y"],
