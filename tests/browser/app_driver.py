@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -64,8 +65,12 @@ def served_app(workspace: Path, log: Path, env: dict[str, str] | None = None) ->
     environment = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
     command = [sys.executable, "-c", "from curation.cli import main; main()", "--workspace", str(workspace)]
     with log.open("w") as out:
-        server = subprocess.Popen(
-            [*command, "app", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, env=environment
+        server = subprocess.Popen(  # a session of its own: stopping it stops the Streamlit server it starts too
+            [*command, "app", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=environment,
+            start_new_session=True,
         )
         url = f"http://127.0.0.1:{port}"
         try:
@@ -82,11 +87,11 @@ def served_app(workspace: Path, log: Path, env: dict[str, str] | None = None) ->
                 time.sleep(0.3)
             yield url
         finally:
-            server.terminate()
+            os.killpg(server.pid, signal.SIGTERM)
             try:
                 server.wait(15)
             except subprocess.TimeoutExpired:
-                server.kill()
+                os.killpg(server.pid, signal.SIGKILL)
 
 
 class Requests:
