@@ -88,9 +88,9 @@ def served_app(workspace: Path, log: Path, env: dict[str, str] | None = None) ->
             yield url
         finally:
             os.killpg(server.pid, signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 server.wait(15)
-            except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):  # whatever of the group is left (the Streamlit server)
                 os.killpg(server.pid, signal.SIGKILL)
 
 
