@@ -81,3 +81,23 @@ def build(ws: Workspace, folder: Path) -> Workspace:
     store_run(ws, "A", RUN_A)
     store_run(ws, "B", RUN_B)
     return ws
+
+
+def write_beir(
+    folder: Path,
+    docs: dict[str, str],
+    queries: dict[str, str],
+    qrels: dict[str, dict[tuple[str, str], int]],
+) -> Path:
+    """A BEIR folder: docs {id: text}, queries {id: text}, and one qrels/<split>.tsv per split of `qrels`."""
+    (folder / "qrels").mkdir(parents=True, exist_ok=True)
+    (folder / "corpus.jsonl").write_bytes(
+        b"".join(orjson.dumps({"_id": d, "title": f"Title {d}", "text": t}) + b"\n" for d, t in docs.items())
+    )
+    (folder / "queries.jsonl").write_bytes(
+        b"".join(orjson.dumps({"_id": q, "text": t}) + b"\n" for q, t in queries.items())
+    )
+    for split, grades in qrels.items():
+        lines = "".join(f"{q}\t{d}\t{g}\n" for (q, d), g in grades.items())
+        (folder / "qrels" / f"{split}.tsv").write_text("query-id\tcorpus-id\tscore\n" + lines)
+    return folder

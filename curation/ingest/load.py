@@ -49,6 +49,10 @@ class IngestOptions(BaseModel):
 
     format: FormatChoice = "auto"
     collection: str | None = Field(None, description="assign every row to this collection")
+    new_collection: str | None = Field(
+        None, description="collection of the documents this ingest inserts; stored documents keep theirs"
+    )
+    benchmark: str | None = Field(None, description="record every row as a document of this benchmark's corpus")
     column_map: dict[str, str] = Field(default_factory=dict, description="document field -> input column")
 
 
@@ -136,14 +140,22 @@ def ingest(
             "started_at": started,
             "paths": [str(p) for p in paths],
             "format": ",".join(sorted(formats)) or options.format,
-            "collection": options.collection,
+            "collection": options.collection or options.new_collection,
             "read": result.read,
             "rejected": result.rejected,
             "duplicates": result.duplicates,
             "rejects_file": result.rejects_file,
         }
         if staging.rows:
-            counts = document_store.merge_staged(ws.db, staging.glob, now=_now(), taxonomy=TAXONOMY, log=log)
+            counts = document_store.merge_staged(
+                ws.db,
+                staging.glob,
+                now=_now(),
+                taxonomy=TAXONOMY,
+                log=log,
+                new_collection=options.new_collection,
+                benchmark=options.benchmark,
+            )
             result.inserted, result.updated, result.unchanged = (
                 counts["inserted"],
                 counts["updated"],

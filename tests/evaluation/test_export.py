@@ -15,6 +15,7 @@ from curation.evaluation import (
     ExportOptions,
     LeakError,
     SplitError,
+    SplitQuery,
     assign_splits,
     check_no_leak,
     export_benchmark,
@@ -86,14 +87,17 @@ def test_split_is_deterministic_by_query_text_and_guarded(ws: Workspace, tmp_pat
     fractions = parse_split("train=0.6,dev=0.2,test=0.2")
     queries = {f"q{i}": f"question number {i}" for i in range(20)}
     queries["dup"] = "  Question NUMBER 3 "  # the same question as q3 under another id
-    first = assign_splits(queries, fractions, seed=7)
-    assert first == assign_splits(dict(reversed(list(queries.items()))), fractions, seed=7)
+    split_queries = {q: SplitQuery(t) for q, t in queries.items()}
+    first = assign_splits(split_queries, fractions, seed=7)
+    assert first == assign_splits(dict(reversed(list(split_queries.items()))), fractions, seed=7)
     assert first["dup"] == first["q3"]
     sizes = {s: len({q for q, sp in first.items() if sp == s and q != "dup"}) for s in fractions}
     assert sizes == {"train": 12, "dev": 4, "test": 4}
-    assert any(assign_splits(queries, fractions, seed=s) != first for s in range(8, 12))
+    assert any(assign_splits(split_queries, fractions, seed=s) != first for s in range(8, 12))
     with pytest.raises(LeakError, match="'test' split"):
-        check_no_leak(["question number 5", "other"], {"test": ["Question  number 5"]})
+        check_no_leak(
+            {"train": ["q5", "q6"], "test": ["dup5"]}, {**split_queries, "dup5": SplitQuery("Question  number 5")}
+        )
 
     # Export end to end: the held-out queries never reach the training pairs.
     docs = {f"d{i}": "Earth Science" for i in range(20)}
