@@ -40,7 +40,7 @@ from pydantic import BaseModel, Field
 
 from curation.core import natural_key
 from curation.evaluation.errors import ExportError
-from curation.evaluation.qrels import Qrels, load_qrels, set_splits
+from curation.evaluation.qrels import JudgmentsError, Qrels, load_qrels, set_splits
 from curation.evaluation.qrels_files import write_qrels
 from curation.evaluation.splits import TRAIN, SplitQuery, assign_splits, leaking_queries
 from curation.retrieval import ranking, resolve_run, stored_runs
@@ -181,10 +181,24 @@ def export_benchmark(ws: Workspace, kind: BenchmarkKind, options: ExportOptions)
         separate = bool(options.split) or (plan.own_splits and kind == "trec")
         folders = {s: staging / s if separate else staging for s in plan.members}
         if kind == "beir":
-            _write_beir(ws, folders, plan.members, plan.queries, plan.qrels, plan.result)
+            _write_beir(ws, folders, plan.members, plan.queries, _split_qrels(ws, plan, options), plan.result)
         else:
-            _write_trec(ws, folders, plan.members, plan.qrels, options, plan.result)
+            _write_trec(ws, folders, plan.members, _split_qrels(ws, plan, options), options, plan.result)
     return plan.result
+
+
+def _split_qrels(ws: Workspace, plan: ExportPlan, options: ExportOptions) -> dict[str, Qrels]:
+    """The grades each split writes: its own qrels file's for a set's own splits (a pair judged in two files
+    keeps each file's grade), the set's grades otherwise."""
+    if not plan.own_splits:
+        return dict.fromkeys(plan.members, plan.qrels)
+    found = {}
+    for split in plan.members:
+        try:
+            found[split] = load_qrels(ws, options.query_set, options.judgments, [split])
+        except JudgmentsError:
+            found[split] = Qrels(source=plan.qrels.source, grades={})
+    return found
 
 
 def safe_name(name: str) -> str:
@@ -216,7 +230,7 @@ def _write_beir(
     folders: dict[str, Path],
     members: dict[str, list[str]],
     queries: pd.DataFrame,
-    qrels: Qrels,
+    qrels: dict[str, Qrels],
     result: ExportResult,
 ) -> None:
     """Per folder: the corpus, the queries of the splits written there, and one qrels file per split (`test.tsv`
@@ -238,7 +252,7 @@ def _write_beir(
                 handle.write(orjson.dumps({"_id": q, "text": texts[q], "metadata": extra}) + b"\n")
         for split in here:
             name = "test" if split == "all" else split
-            result.rows[split] = write_qrels(folder / "qrels" / f"{name}.tsv", members[split], qrels, "beir")
+            result.rows[split] = write_qrels(folder / "qrels" / f"{name}.tsv", members[split], qrels[split], "beir")
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -253,7 +267,7 @@ def _write_trec(
     ws: Workspace,
     folders: dict[str, Path],
     members: dict[str, list[str]],
-    qrels: Qrels,
+    qrels: dict[str, Qrels],
     options: ExportOptions,
     result: ExportResult,
 ) -> None:
@@ -265,7 +279,7 @@ def _write_trec(
     rankings = {run: ranking(ws, run) for run in runs}
     for split, folder in folders.items():
         (folder / "runs").mkdir(parents=True)
-        result.rows[split] = write_qrels(folder / "qrels.txt", members[split], qrels, "trec")
+        result.rows[split] = write_qrels(folder / "qrels.txt", members[split], qrels[split], "trec")
         for run, ranked in rankings.items():
             lines = [
                 f"{q} Q0 {d} {rank} {score:.6f} {safe_name(run)}\n"
