@@ -268,7 +268,7 @@ def write_transformed_copy(
     """Write table `target` as a copy of `source` whose vectors went through `transform` (float to sign
     bits, say), replacing an older one; a vector index is built from `ann_min_rows` passages."""
     columns = ["doc_id", "passage", "text", "content_hash", *FILTER_COLUMNS, "vector"]
-    batches = _open(vectors_dir, source).search().select(columns).to_batches(batch_rows)
+    batches = scan_vectors(vectors_dir, source, batch_rows=batch_rows, columns=columns)
     connection = _connect(str(vectors_dir))
     created = None
     for batch in batches:
@@ -290,13 +290,19 @@ def write_transformed_copy(
 
 
 def scan_vectors(
-    vectors_dir: Path, name: str, *, batch_rows: int = 65_536, where: str | None = None
+    vectors_dir: Path,
+    name: str,
+    *,
+    batch_rows: int = 65_536,
+    where: str | None = None,
+    columns: Sequence[str] = ("doc_id", "vector"),
 ) -> Iterator[pa.RecordBatch]:
-    """Every passage's doc_id and vector (of the passages matching `where`), streamed in record batches."""
+    """Every passage's doc_id and vector (or other `columns`) of the passages matching `where`, streamed in
+    record batches."""
     query = _open(vectors_dir, name).search()
     if where:
         query = query.where(where)
-    yield from query.select(["doc_id", "vector"]).to_batches(batch_rows)
+    yield from query.select(list(columns)).to_batches(batch_rows)
 
 
 def quote(value: str) -> str:
