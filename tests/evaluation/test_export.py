@@ -27,6 +27,7 @@ from curation.retrieval import NoStoredRun
 from curation.training import export_pairs
 from store.runs import load_run
 from tests import judged_data as data
+from tests.judged_data import beir_slice
 
 
 @pytest.fixture
@@ -114,27 +115,6 @@ def test_split_is_deterministic_by_query_text_and_guarded(ws: Workspace, tmp_pat
     assert set(dataset["test"]["anchor"]) == {t for q, t in queries.items() if first[q] == "test" and q != "dup"}
     with pytest.raises(ExportError, match="split named 'train'"):
         export_pairs(ws, ExportOptions(query_set="big", split={"a": 0.5, "b": 0.5}))
-
-
-def beir_slice(scifact: Path, folder: Path, queries: int = 12, extra_docs: int = 30) -> Path:
-    """The first queries of SciFact with their judged documents plus a few others, as a BEIR folder."""
-    qrels = pd.read_csv(scifact / "qrels" / "train.tsv", sep="\t", dtype=str)
-    lines = (scifact / "queries.jsonl").read_bytes().splitlines()
-    chosen = [orjson.loads(line) for line in lines if orjson.loads(line)["_id"] in set(qrels["query-id"])][:queries]
-    ids = {q["_id"] for q in chosen}
-    qrels = qrels[qrels["query-id"].isin(ids)]
-    wanted = set(qrels["corpus-id"])
-    corpus = []
-    with open(scifact / "corpus.jsonl", "rb") as handle:
-        for line in handle:
-            doc = orjson.loads(line)
-            if doc["_id"] in wanted or len(corpus) < extra_docs:
-                corpus.append(line.rstrip(b"\n"))
-    (folder / "qrels").mkdir(parents=True)
-    (folder / "corpus.jsonl").write_bytes(b"\n".join(corpus) + b"\n")
-    (folder / "queries.jsonl").write_bytes(b"\n".join(orjson.dumps(q) for q in chosen) + b"\n")
-    qrels.to_csv(folder / "qrels" / "train.tsv", sep="\t", index=False, lineterminator="\r\n")
-    return folder
 
 
 def _snapshot(ws: Workspace, query_set: str) -> tuple[list, list, dict]:
