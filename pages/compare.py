@@ -21,7 +21,7 @@ from curation.judging import (
     side_by_side,
 )
 from curation.llm import LLMError
-from curation.retrieval import RETRIEVAL_ERRORS, NoStoredRun, make_run
+from curation.retrieval import RETRIEVAL_ERRORS, NoStoredRun, make_run, stored_runs
 from pages.common import curator, query_set_choice, ranking_choice, run_with_progress, workspace
 
 EXPECTED = (*RETRIEVAL_ERRORS, NoStoredRun)
@@ -202,4 +202,22 @@ with st.expander("Freeze a ranking: store a retriever's top k for every query of
                 EXPECTED,
                 "Ranking {done}/{total} queries",
             )
-            st.success(f"Stored run:{summary.run} ({summary.queries} queries, top {summary.k})")
+            st.success(f"Stored run:{summary.run} ({summary.queries} queries, top {summary.k}), frozen")
+    runs = stored_runs(ws, query_set)
+    if runs:
+        st.caption(
+            "Stored runs of this set. A frozen run (stored under a name) stays as it is and is used when asked for "
+            "by name; the others are a retriever's current run, remade when its model, settings, vectors or queries "
+            "change."
+        )
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {"run": r.name, "ranking": f"{r.retriever}/{r.mode}", "top k": r.k, "frozen": r.frozen,
+                     "made": r.created_at, "queries": r.queries}
+                    for r in runs
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )  # fmt: skip
