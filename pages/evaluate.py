@@ -60,6 +60,23 @@ def progress_bar(label: str) -> Callable[[int, int], None]:
     return update
 
 
+FORMATS = {"csv": ("CSV", "csv", "text/csv"), "markdown": ("Markdown", "md", "text/markdown")}
+FORMATS["latex"] = ("LaTeX", "tex", "text/x-tex")
+
+
+def download_buttons(what: str, file_stem: str, render: Callable[[str], str], formats: tuple[str, ...]) -> None:
+    """One download button per format, side by side."""
+    for column, fmt in zip(st.columns(len(formats)), formats, strict=True):
+        label, extension, mime = FORMATS[fmt]
+        column.download_button(
+            f"{what} as {label}",
+            render(fmt),
+            file_name=f"{file_stem}.{extension}",
+            mime=mime,
+            icon=":material/download:",
+        )
+
+
 def rankers(query_set: str) -> dict[str, str]:
     """What can be evaluated on a set, with how it is listed: live retrievers, retrievers that only have stored
     runs, and frozen runs (by name, with their date)."""
@@ -190,23 +207,7 @@ if result is not None and result.query_set == query_set:
             st.dataframe(frame, hide_index=True, width="stretch")
 
     names = list(result.metrics)
-    downloads = st.columns(3)
-    for column, (fmt, label, extension, mime) in zip(
-        downloads,
-        [
-            ("csv", "CSV", "csv", "text/csv"),
-            ("markdown", "Markdown", "md", "text/markdown"),
-            ("latex", "LaTeX", "tex", "text/x-tex"),
-        ],
-        strict=True,
-    ):
-        column.download_button(
-            f"Report as {label}",
-            report(result, fmt),
-            file_name=f"evaluation-{query_set}.{extension}",
-            mime=mime,
-            icon=":material/download:",
-        )
+    download_buttons("Report", f"evaluation-{query_set}", lambda fmt: report(result, fmt), ("csv", "markdown", "latex"))
     st.caption(describe(result))
 
     if len(names) >= 2:
@@ -296,14 +297,4 @@ if board is not None:
     )
     st.dataframe(styled, hide_index=True, width="stretch")
     st.caption("; ".join(f"{b}: {board.queries[b]} queries, judgments {board.judgments[b]}" for b in board.benchmarks))
-    cols = st.columns(2)
-    for column, (fmt, extension, mime) in zip(
-        cols, [("markdown", "md", "text/markdown"), ("latex", "tex", "text/x-tex")], strict=True
-    ):
-        column.download_button(
-            f"Table as {fmt.capitalize() if fmt == 'markdown' else 'LaTeX'}",
-            render_leaderboard(board, fmt),
-            file_name=f"leaderboard.{extension}",
-            mime=mime,
-            icon=":material/download:",
-        )
+    download_buttons("Table", "leaderboard", lambda fmt: render_leaderboard(board, fmt), ("markdown", "latex"))

@@ -5,6 +5,8 @@ ranx and datasets load inside the commands that use them, so other commands star
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -46,6 +48,16 @@ def register(app: typer.Typer) -> None:
     app.command("export")(export_command)
 
 
+@contextmanager
+def evaluation_failures(as_json: bool, *errors: type[Exception]) -> Iterator[Callable[[int, int], None]]:
+    """Expected failures of an evaluation as one-line exits, and a progress bar for the runs it makes."""
+    with (
+        failures_as_exit(as_json, *errors, JudgmentsError, NoStoredRun, *RETRIEVAL_ERRORS, LockTimeout),
+        progress_bar("run", unit="query") as progress,
+    ):
+        yield progress
+
+
 def _names(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
@@ -81,10 +93,7 @@ def eval_command(
     from curation.evaluation import EvaluationError, evaluate_runs, parse_splits, report
 
     ws = open_workspace(ctx)
-    with (
-        failures_as_exit(as_json, EvaluationError, JudgmentsError, NoStoredRun, *RETRIEVAL_ERRORS, LockTimeout),
-        progress_bar("run", unit="query") as progress,
-    ):
+    with evaluation_failures(as_json, EvaluationError) as progress:
         result = evaluate_runs(
             ws,
             _names(retrievers),
@@ -130,10 +139,7 @@ def leaderboard_command(
     from curation.evaluation import EvaluationError, leaderboard, parse_benchmarks, render_leaderboard
 
     ws = open_workspace(ctx)
-    with (
-        failures_as_exit(as_json, EvaluationError, JudgmentsError, NoStoredRun, *RETRIEVAL_ERRORS, LockTimeout),
-        progress_bar("run", unit="query") as progress,
-    ):
+    with evaluation_failures(as_json, EvaluationError) as progress:
         board = leaderboard(
             ws,
             _names(retrievers),

@@ -79,7 +79,7 @@ def _parse_settings(pairs: list[str]) -> dict[str, Any]:
         try:
             parsed[key] = tomlkit.parse(f"v = {raw.strip()}")["v"].unwrap()
         except tomlkit.exceptions.ParseError:
-            parsed[key] = raw.strip()
+            parsed[key] = raw
     return parsed
 
 
