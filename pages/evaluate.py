@@ -48,14 +48,14 @@ st.caption(
 
 def progress_bar(label: str) -> Callable[[int, int], None]:
     """A bar with the time left for the runs being made (each run starts its own estimate)."""
-    bar = st.progress(0.0, text=label)
+    slot = st.empty()  # the bar appears only when a run is being made
     estimate = ProgressEstimate("queries ranked")
 
     def update(done: int, total: int) -> None:
         nonlocal estimate
         if done == 0:
             estimate = ProgressEstimate("queries ranked")
-        bar.progress(done / max(total, 1), text=f"{label}: {estimate.text(done, total)}")
+        slot.progress(done / max(total, 1), text=f"{label}: {estimate.text(done, total)}")
 
     return update
 

@@ -51,10 +51,10 @@ def judgment_sources(ws: Workspace, query_set: str) -> list[str]:
 
 
 def judged_queries(ws: Workspace, query_set: str) -> dict[str, int]:
-    """How many queries of the set each judgment source graded (`all`: any curator)."""
+    """How many queries of the set each judgment source graded (`all`: any curator), `all` first, then by name."""
     counts = judgment_store.judged_queries(ws.db, query_set, BENCHMARK_PREFIX)
     curators = counts.pop("", 0)
-    return ({ALL_CURATORS: curators} if curators else {}) | counts
+    return ({ALL_CURATORS: curators} if curators else {}) | dict(sorted(counts.items()))
 
 
 def default_judgments(ws: Workspace, query_set: str) -> str:
