@@ -172,7 +172,10 @@ def test_a_live_retriever_against_its_frozen_run_on_the_demo(demo_ws: Workspace)
     assert not at.exception
     position = at.selectbox(key="cmp_query").value
     assert "Parker Solar Probe perihelion distance" in at.selectbox(key="cmp_query").options[position]
-    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 10  # the frozen run has no such query
+    # One ranking table (the frozen run has no such query), then the set's stored runs, the frozen one marked.
+    assert len(at.dataframe) == 2 and len(at.dataframe[0].value) == 10
+    runs = at.dataframe[1].value
+    assert runs.loc[runs["run"] == "bm25-frozen", "frozen"].tolist() == [True]
     assert at.metric[0].value == "0.00"
 
 
