@@ -203,6 +203,10 @@ class Passages:
             found = found.add_column(0, "query_index", pa.array(np.zeros(found.num_rows, np.int32)))
         return found
 
+    def scan(self, columns: Sequence[str], *, batch_rows: int) -> Iterator[pa.RecordBatch]:
+        """Every passage's `columns`, streamed in record batches (for exact search over all of them)."""
+        yield from self.table.search().select(list(columns)).to_batches(batch_rows)
+
     def full_text(self, text: str, *, limit: int, where: str | None) -> pa.Table:
         """The `limit` passages best matching `text` by BM25 (column `_score`, largest first)."""
         query = self.table.search(text, query_type="fts", fts_columns="text")

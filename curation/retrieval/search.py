@@ -29,6 +29,7 @@ Mode = Literal["vector", "fts", "hybrid"]
 MODES: tuple[Mode, ...] = ("vector", "fts", "hybrid")
 RunMode = Literal["vector", "fts", "hybrid", "binary"]
 RUN_MODES: tuple[RunMode, ...] = (*MODES, SIGN_MODE)
+EXACT_BLOCK_ROWS = 32_768  # passages scored per matrix product in exact search
 PASSAGES_PER_DOCUMENT = 4  # first guess of passages fetched per wanted document; grown when short
 Ranked = list[tuple[str, float, str]]  # (doc_id, score, best passage), best first
 
@@ -143,7 +144,8 @@ class Searcher:
             chunk = ids[start : start + step]
             texts = [queries[q] for q in chunk]
             query_vectors = self.encode(texts) if self.encoder else None
-            result.update(zip(chunk, self.ranked_many(texts, query_vectors, k=k, restrict_to=restrict_to), strict=True))
+            ranked = self.ranked_many(texts, query_vectors, k=k, restrict_to=restrict_to, exact=True)
+            result.update(zip(chunk, ranked, strict=True))
             if progress:
                 progress(len(result), len(ids))
         return result
@@ -156,9 +158,11 @@ class Searcher:
         k: int,
         where: str | None = None,
         restrict_to: Collection[str] | None = None,
+        exact: bool = False,
     ) -> list[Ranked]:
         """Best passage per document, `k` documents per query; fetches more passages for the queries whose
-        passages fell on fewer than k documents."""
+        passages fell on fewer than k documents. With `exact` (a run's batch of queries), float vectors are
+        searched exactly by one scan of the table for the whole batch instead of the ANN index."""
         allowed = None if restrict_to is None else set(restrict_to)
         if allowed is not None and not allowed:
             return [[] for _ in texts]
@@ -172,7 +176,11 @@ class Searcher:
         limit = k * self.per_document
         while pending:
             try:
-                fetched = self._fetch(texts, query_vectors, pending, limit, condition)
+                if exact and not where and self.mode == "vector" and self.spec.precision != "binary":
+                    assert query_vectors is not None
+                    fetched = exact_nearest(self.passages, query_vectors[pending], limit=limit, allowed=allowed)
+                else:
+                    fetched = self._fetch(texts, query_vectors, pending, limit, condition)
             except ValueError as exc:
                 if not where:
                     raise
@@ -248,6 +256,43 @@ def nearest_passages(
             scores = rescore(vector, packed[rows], dimension)
         results.append(_rows(found.take(rows), scores)[:limit])
     return results
+
+
+def exact_nearest(
+    passages: vectors.Passages, query_vectors: np.ndarray, *, limit: int, allowed: set[str] | None
+) -> list[Ranked]:
+    """The `limit` passages of highest cosine similarity to each query, exactly: the table is read once, block by
+    block, for all the queries (a batch of a run), each block scored by one matrix product and merged into a
+    running top `limit`. For many queries this is faster than one index search each, and it is exact, as the
+    evaluators of MTEB and sentence-transformers are."""
+    queries = _unit(np.asarray(query_vectors, dtype=np.float32))
+    count = len(queries)
+    scores = np.empty((count, 0), dtype=np.float32)
+    doc_ids = np.empty((count, 0), dtype=object)
+    texts = np.empty((count, 0), dtype=object)
+    for batch in passages.scan(("doc_id", "text", "vector"), batch_rows=EXACT_BLOCK_ROWS):
+        ids = np.array(batch["doc_id"].to_pylist(), dtype=object)
+        keep = np.fromiter((d in allowed for d in ids), bool, len(ids)) if allowed is not None else slice(None)
+        column = batch["vector"]
+        block = column.flatten().to_numpy(zero_copy_only=False).reshape(len(batch), column.type.list_size)[keep]
+        if not len(block):
+            continue
+        block_scores = queries @ _unit(block.astype(np.float32, copy=False)).T
+        take = min(limit, block_scores.shape[1])
+        top = np.argpartition(-block_scores, take - 1, axis=1)[:, :take]
+        scores = np.concatenate([scores, np.take_along_axis(block_scores, top, axis=1)], axis=1)
+        doc_ids = np.concatenate([doc_ids, ids[keep][top]], axis=1)
+        texts = np.concatenate([texts, np.array(batch["text"].to_pylist(), dtype=object)[keep][top]], axis=1)
+        if scores.shape[1] > limit:
+            best = np.argpartition(-scores, limit - 1, axis=1)[:, :limit]
+            scores, doc_ids, texts = (np.take_along_axis(a, best, axis=1) for a in (scores, doc_ids, texts))
+    order = np.argsort(-scores, axis=1, kind="stable")
+    return [[(str(doc_ids[i, j]), float(scores[i, j]), str(texts[i, j])) for j in order[i]] for i in range(count)]
+
+
+def _unit(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.where(norms > 0, norms, 1.0)
 
 
 def _rows(found: pa.Table, scores: np.ndarray) -> Ranked:
