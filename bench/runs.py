@@ -9,7 +9,7 @@ form a query set. Measured:
     argpartition top-100, the vectors already in memory;
   - make_run: `curation.retrieval.make_run(ws, "minilm", SET, k=100)`, from opening the table to the run stored
     in DuckDB; also the overlap of its top-100 with the exact top-100 (ANN recall).
-Target (issue #12): make_run >= 0.5x the bare rate.
+Target (issue #12): make_run >= 0.5x the bare rate (the reference's best of two, measured before and after).
 
     python bench/runs.py                      # 1,000 queries x 100,000 passages
     python bench/runs.py --queries 200 --passages 20000   # quick
@@ -95,19 +95,21 @@ def main() -> None:
         ws = build(folder / "workspace", data, texts)
         print(f"setup: {args.passages:,} passages written and indexed in {time.perf_counter() - started:.1f} s")
         model = open_encoder(ws, RETRIEVER).model  # the same loaded model for both
-        model.encode(texts[:32], batch_size=32)  # warm-up
+        model.encode(texts[:256], batch_size=256)  # warm-up at the batch size both use
 
-        started = time.perf_counter()
-        encoded = model.encode(texts, batch_size=256, normalize_embeddings=True, convert_to_numpy=True)
-        scores = encoded.astype(np.float32) @ data.T
-        top = np.argpartition(-scores, args.k, axis=1)[:, : args.k]
-        order = np.take_along_axis(scores, top, axis=1).argsort(axis=1)[:, ::-1]
-        exact = np.take_along_axis(top, order, axis=1)
-        bare = time.perf_counter() - started
+        def bare_run() -> tuple[float, np.ndarray]:
+            started = time.perf_counter()
+            encoded = model.encode(texts, batch_size=256, normalize_embeddings=True, convert_to_numpy=True)
+            scores = encoded.astype(np.float32) @ data.T
+            top = np.argpartition(-scores, args.k, axis=1)[:, : args.k]
+            order = np.take_along_axis(scores, top, axis=1).argsort(axis=1)[:, ::-1]
+            return time.perf_counter() - started, np.take_along_axis(top, order, axis=1)
 
+        first, exact = bare_run()
         started = time.perf_counter()
         summary = make_run(ws, RETRIEVER, SET, k=args.k)
         ours = time.perf_counter() - started
+        bare = min(first, bare_run()[0])  # the reference at its best of two, one before and one after
 
         ranked = ranking(ws, summary.run)
         overlap = np.mean(
