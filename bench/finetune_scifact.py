@@ -1,14 +1,14 @@
 """Acceptance: fine-tuning the packaged MiniLM on half of SciFact's train queries improves NDCG@10 on the other half.
 
 End to end through the CLI, in a fresh workspace (the base retriever is the reference, measured in the same run):
-  import-benchmark scifact -> export beir --split (the held-out half imported back as set scifact-test)
-  -> base run on scifact (hard negatives) -> export pairs --split --negatives-from minilm (same split)
-  -> finetune minilm for one epoch -> base and fine-tuned runs on scifact-test -> eval (t-test and Fisher).
+  import-benchmark scifact -> export beir --split (both halves imported back: scifact-train, scifact-test)
+  -> export pairs --set scifact-train --negatives-from minilm (its own `train` split; the base run is made)
+  -> finetune minilm for one epoch -> eval base and fine-tuned on scifact-test (paired t-test and Fisher).
 
-Runs come from `sde-workbench embed` + `run` (LanceDB, chunked passages) by default. With `--exact`, they
-are made here instead, independently of the
-workbench's index: bare `SentenceTransformer.encode`, exact cosine search with numpy, stored with
-`store.runs.save_run`; NDCG@10 is then also computed straight with ranx as a cross-check of `eval`.
+Runs are made by `eval` from `sde-workbench embed` (LanceDB, chunked passages) by default. With `--exact`, they
+are made here instead, independently of the workbench's index: bare `SentenceTransformer.encode`, exact cosine
+search with numpy, stored as frozen runs with `store.runs.save_run` and evaluated by name; NDCG@10 is then also
+computed straight with ranx as a cross-check of `eval`.
 
     .venv/bin/python bench/finetune_scifact.py [--exact] [--workspace DIR] [--epochs 1]
 """
@@ -40,6 +40,7 @@ from store.runs import save_run  # noqa: E402
 SCIFACT = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact"
 CLI = Path(sys.executable).parent / "sde-workbench"
 BASE, TUNED, HELD_OUT, SPLIT, K = "minilm", "minilm-scifact", "scifact-test", "train=0.5,test=0.5", 100
+TRAIN_HALF = "scifact-train"
 timings: dict[str, float] = {}
 _documents: dict[str, np.ndarray] = {}  # corpus vectors per retriever, encoded once
 
@@ -54,7 +55,8 @@ def cli(workspace: Path, step: str, *args: str) -> dict:
 
 
 def exact_run(ws: Workspace, retriever: str, query_set: str, corpus: dict[str, str]) -> dict[str, dict[str, float]]:
-    """Encode the queries (and, once per retriever, the corpus) and store the exact top-K as a run."""
+    """Encode the queries (and, once per retriever, the corpus) and store the exact top-K as frozen run
+    `RETRIEVER-exact:SET`."""
     from sentence_transformers import SentenceTransformer
 
     spec = ws.settings.retrievers[retriever]
@@ -74,7 +76,8 @@ def exact_run(ws: Workspace, retriever: str, query_set: str, corpus: dict[str, s
         for i, q in enumerate(queries["query_id"])
         for r, j in enumerate(top[i])
     ]
-    meta = {"name": f"{retriever}:{query_set}", "retriever": retriever, "query_set": query_set, "mode": "exact", "k": K}
+    name = f"{retriever}-exact:{query_set}"
+    meta = {"name": name, "retriever": retriever, "query_set": query_set, "mode": "exact", "k": K, "frozen": True}
     save_run(ws.db, meta, pd.DataFrame(rows))
     timings[f"exact run {retriever} on {query_set}"] = time.perf_counter() - started
     return {q: {ids[j]: float(scores[i, j]) for j in top[i]} for i, q in enumerate(queries["query_id"])}
@@ -98,31 +101,34 @@ def main() -> None:
 
     cli(root, "import-benchmark", "import-benchmark", str(SCIFACT), "--name", "scifact")
     split = cli(root, "export beir (split)", "export", "beir", "--set", "scifact", "--split", SPLIT)
+    cli(root, "import training half", "import-benchmark", str(Path(split["out"]) / "train"), "--name", TRAIN_HALF)
     cli(root, "import held-out half", "import-benchmark", str(Path(split["out"]) / "test"), "--name", HELD_OUT)
     if args.exact:
-        exact_run(ws, BASE, "scifact", corpus)
+        exact_run(ws, BASE, TRAIN_HALF, corpus)
+        negatives = f"{BASE}-exact:{TRAIN_HALF}"
     else:
         cli(root, f"embed {BASE}", "embed", "--retriever", BASE)
-        cli(root, f"run {BASE} on scifact", "run", "--retriever", BASE, "--queries", "scifact")
-    pairs = cli(root, "export pairs", "export", "pairs", "--set", "scifact", "--split", SPLIT, "--negatives-from", BASE)
+        negatives = BASE
+    pairs = cli(root, "export pairs", "export", "pairs", "--set", TRAIN_HALF, "--negatives-from", negatives)
     tuned = cli(
         root, "finetune", "finetune", "--base", BASE, "--pairs", pairs["out"], "--out", TUNED,
         "--epochs", str(args.epochs),
     )  # fmt: skip
     ws = Workspace.open(root)
     direct = {}
-    for retriever in (BASE, TUNED):
-        if args.exact:
+    if args.exact:
+        for retriever in (BASE, TUNED):
             direct[retriever] = exact_run(ws, retriever, HELD_OUT, corpus)
-        else:
-            if retriever == TUNED:
-                cli(root, f"embed {TUNED}", "embed", "--retriever", TUNED)
-            cli(root, f"run {retriever} on {HELD_OUT}", "run", "--retriever", retriever, "--queries", HELD_OUT)
+        base, tuned_name = f"{BASE}-exact:{HELD_OUT}", f"{TUNED}-exact:{HELD_OUT}"
+    else:
+        cli(root, f"embed {TUNED}", "embed", "--retriever", TUNED)
+        base, tuned_name = BASE, TUNED
     metrics = "ndcg@10,mrr@5,recall@100"
-    student = cli(root, "eval", "eval", "--retrievers", f"{BASE},{TUNED}", "--queries", HELD_OUT, "--metrics", metrics)
+    rankers = f"{base},{tuned_name}"
+    student = cli(root, "eval", "eval", "--retrievers", rankers, "--queries", HELD_OUT, "--metrics", metrics)
     fisher = cli(
-        root, "eval (fisher)", "eval", "--retrievers", f"{BASE},{TUNED}", "--queries", HELD_OUT,
-        "--metrics", metrics, "--test", "fisher",
+        root, "eval (fisher)", "eval", "--retrievers", rankers, "--queries", HELD_OUT, "--metrics", metrics,
+        "--test", "fisher",
     )  # fmt: skip
 
     print(f"workspace: {root}")
@@ -130,11 +136,11 @@ def main() -> None:
     print(f"fine-tune: {tuned['steps']} steps, loss {tuned['loss']:.4f}, device {tuned['device']}")
     print(f"held-out queries evaluated: {student['queries']}")
     for metric in metrics.split(","):
-        base, new = student["metrics"][BASE][metric], student["metrics"][TUNED][metric]
+        before, new = student["metrics"][base][metric], student["metrics"][tuned_name][metric]
         p_t = next(s["p_value"] for s in student["significance"] if s["metric"] == metric)
         p_f = next(s["p_value"] for s in fisher["significance"] if s["metric"] == metric)
         print(
-            f"{metric:>11}: base {base:.4f}  fine-tuned {new:.4f}  ratio {new / base:.3f}  "
+            f"{metric:>11}: base {before:.4f}  fine-tuned {new:.4f}  ratio {new / before:.3f}  "
             f"t-test p {p_t:.2e}  Fisher p {p_f:.2e}"
         )
     if args.exact:

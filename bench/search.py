@@ -28,6 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from curation.retrieval.search import nearest_passages  # noqa: E402
+from embeddings.quantization import pack_signs  # noqa: E402
 from store import vectors  # noqa: E402
 from store.settings import VectorSettings  # noqa: E402
 
@@ -57,7 +58,7 @@ def write(folder: Path, name: str, data: np.ndarray, *, binary: bool) -> None:
             "content_hash": ["-"] * len(ids),
             **{c: [None] * len(ids) for c in vectors.FILTER_COLUMNS},
         }
-        stored = np.packbits(block > 0, axis=1) if binary else block
+        stored = pack_signs(block) if binary else block
         vectors.write_documents(
             folder, name, vectors.passages_table(columns, stored), replace=[], table_fingerprint=name
         )
@@ -65,9 +66,13 @@ def write(folder: Path, name: str, data: np.ndarray, *, binary: bool) -> None:
 
 def measure(folder: Path, name: str, queries: np.ndarray, truth: np.ndarray, binary: bool, settings: VectorSettings):
     latencies, recalls = [], []
+    passages = vectors.Passages(folder, name)
     for query, expected in zip(queries, truth, strict=True):
         started = time.perf_counter()
-        found = nearest_passages(folder, name, query, binary=binary, limit=10, where=None, settings=settings)
+        found = nearest_passages(
+            passages, query[None, :], binary=binary, rescore_factor=settings.binary_rescore,
+            limit=10, where=None, settings=settings,
+        )[0]  # fmt: skip
         latencies.append(time.perf_counter() - started)
         recalls.append(len({int(doc_id) for doc_id, _, _ in found} & set(expected.tolist())) / 10)
     ms = np.array(latencies[5:] or latencies) * 1000

@@ -63,8 +63,7 @@ def add_documents(root: Path, start: int, stop: int, seed: int, save_vectors: bo
 
     from curation.core import Workspace
     from curation.ingest import ingest
-    from curation.retrieval import document_vectors
-    from embeddings.registry import fingerprint
+    from curation.retrieval import current_fingerprint, document_vectors
     from store import documents as document_store
     from store import vectors
 
@@ -85,7 +84,6 @@ def add_documents(root: Path, start: int, stop: int, seed: int, save_vectors: bo
             }
             handle.write(json.dumps(row) + "\n")
     ingest(ws, [path])
-    spec = ws.settings.retrievers[RETRIEVER]
     for block in range(start, stop, WRITE_ROWS):
         ids = [f"doc-{i}" for i in range(block, min(stop, block + WRITE_ROWS))]
         docs = document_store.get_documents(ws.db, ids)
@@ -99,7 +97,9 @@ def add_documents(root: Path, start: int, stop: int, seed: int, save_vectors: bo
             **{c: [d[c] for d in docs] for c in vectors.FILTER_COLUMNS},
         }
         table = vectors.passages_table(columns, data)
-        vectors.write_documents(ws.vectors_dir, RETRIEVER, table, replace=[], table_fingerprint=fingerprint(spec))
+        vectors.write_documents(
+            ws.vectors_dir, RETRIEVER, table, replace=[], table_fingerprint=current_fingerprint(ws, RETRIEVER)
+        )
     if save_vectors:
         np.save(root.parent / "vectors.npy", document_vectors(ws, RETRIEVER)[1])
 

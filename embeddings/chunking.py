@@ -18,15 +18,18 @@ class Chunker:
     """Splits texts into windows of `size` tokens sharing `overlap` tokens with the previous window.
 
     With a fast Hugging Face tokenizer the windows count model tokens; without one (bm25) they count
-    whitespace-separated words.
+    whitespace-separated words. With `first_only`, a text is truncated to its first window: the passage
+    is what the model reads of the document, while the whole text is what gets encoded (the model's own
+    truncation then cuts it at the same token, as MTEB and sentence-transformers' evaluators do).
     """
 
-    def __init__(self, size: int, overlap: int, tokenizer: Any | None = None) -> None:
+    def __init__(self, size: int, overlap: int, tokenizer: Any | None = None, *, first_only: bool = False) -> None:
         if size < 1:
             raise ValueError(f"passages need at least one token, got {size}")
         self.size = size
         self.overlap = min(overlap, size - 1)
         self.tokenizer = tokenizer if getattr(tokenizer, "is_fast", False) else None
+        self.first_only = first_only
 
     def split(self, texts: Sequence[str]) -> list[list[str]]:
         """The passages of each text; an empty text is one empty passage, so every document gets one."""
@@ -58,6 +61,6 @@ class Chunker:
         for start in range(0, len(spans), step):
             window = spans[start : start + self.size]
             ranges.append((window[0][0], window[-1][1]))
-            if start + self.size >= len(spans):
+            if self.first_only or start + self.size >= len(spans):
                 break
         return ranges

@@ -13,23 +13,33 @@ from embeddings.chunking import Chunker
 from embeddings.registry import RetrieverSpec, RetrieverUnavailable
 
 CPU_BATCH_SIZE = 32
+QUERY_BATCH_SIZE = 256  # queries are short: large batches encode them several times faster, on CPU too
 SPECIAL_TOKENS = 2  # [CLS]/[SEP] or <s>/</s> added around every passage
 
 
-_models: dict[tuple[str, str, int | None, bool], SentenceTransformer] = {}
+_models: dict[tuple[str, str, int | None, bool, str | None], SentenceTransformer] = {}
 _models_lock = threading.Lock()
 
 
 def load_model(
-    location: str, device: str, *, max_seq_length: int | None = None, trust_remote_code: bool = False
+    location: str,
+    device: str,
+    *,
+    max_seq_length: int | None = None,
+    trust_remote_code: bool = False,
+    revision: str | None = None,
 ) -> SentenceTransformer:
-    """The model at `location` on `device`, loaded once per process (float16 on CUDA).
+    """The model at `location` on `device`, loaded once per process and revision (float16 on CUDA).
 
-    `max_seq_length` can only lower the model's own limit: its position embeddings set the ceiling.
+    A new `revision` of the same folder (weights overwritten by `finetune --overwrite`) loads it anew and
+    drops the old one. `max_seq_length` can only lower the model's own limit: its position embeddings set
+    the ceiling.
     """
-    key = (location, device, max_seq_length, trust_remote_code)
+    key = (location, device, max_seq_length, trust_remote_code, revision)
     with _models_lock:
         if key not in _models:
+            for old in [k for k in _models if k[:2] == key[:2] and k[4] != revision]:
+                del _models[old]
             transformers_logging.disable_progress_bar()  # a weight-loading bar per load is noise here
             try:
                 model = SentenceTransformer(
@@ -69,45 +79,59 @@ class Encoder:
         self.device = device
         self.max_tokens = model.max_seq_length or 512
         self.batch_size = batch_size or fit_batch_size(model, device, self.max_tokens)
+        self.query_batch_size = max(self.batch_size, QUERY_BATCH_SIZE)
 
     @property
     def dimension(self) -> int:
         return int(self.model.get_embedding_dimension() or 0)
 
     def chunker(self) -> Chunker:
-        """Passages that fit the model together with the document prompt."""
+        """Passages that fit the model together with the document prompt; with `long_documents = "truncate"`,
+        only the first, as long as the model reads."""
         prompt_tokens = len(self.model.tokenizer(self.spec.document_prompt, add_special_tokens=False)["input_ids"])
-        size = min(self.spec.chunk_tokens, self.max_tokens - SPECIAL_TOKENS - prompt_tokens)
-        return Chunker(size, self.spec.chunk_overlap, self.model.tokenizer)
+        fits = self.max_tokens - SPECIAL_TOKENS - prompt_tokens
+        if self.spec.long_documents == "truncate":
+            return Chunker(fits, 0, self.model.tokenizer, first_only=True)
+        return Chunker(min(self.spec.chunk_tokens, fits), self.spec.chunk_overlap, self.model.tokenizer)
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts, self.spec.document_prompt)
+        return self._encode(texts, self.spec.document_prompt, "batch_size")
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts, self.spec.query_prompt)
+        return self._encode(texts, self.spec.query_prompt, "query_batch_size")
 
-    def _encode(self, texts: list[str], prompt: str) -> np.ndarray:
-        """float32 vectors; halves the batch size and retries when the device runs out of memory."""
+    def _encode(self, texts: list[str], prompt: str, size: str) -> np.ndarray:
+        """float32 vectors, `size` naming the batch size to use; halves it and retries when the device runs out
+        of memory."""
         while True:
             try:
                 vectors = self.model.encode(
                     texts,
                     prompt=prompt or None,
-                    batch_size=self.batch_size,
+                    batch_size=getattr(self, size),
                     normalize_embeddings=self.spec.normalize,
                     convert_to_numpy=True,
                     show_progress_bar=False,
                 )
                 return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
             except (torch.OutOfMemoryError, RuntimeError) as exc:
-                if self.batch_size == 1 or "out of memory" not in str(exc).lower():
+                if getattr(self, size) == 1 or "out of memory" not in str(exc).lower():
                     raise
-                self.batch_size //= 2
+                setattr(self, size, getattr(self, size) // 2)
                 if self.device.startswith("cuda"):
                     torch.cuda.empty_cache()
 
 
-def load_encoder(spec: RetrieverSpec, location: str, *, device: str, batch_size: int | None = None) -> Encoder:
-    """An Encoder for a dense retriever whose weights are at `location` (see registry.model_location)."""
-    model = load_model(location, device, max_seq_length=spec.max_seq_length, trust_remote_code=spec.trust_remote_code)
+def load_encoder(
+    spec: RetrieverSpec, location: str, *, device: str, batch_size: int | None = None, revision: str | None = None
+) -> Encoder:
+    """An Encoder for a dense retriever whose weights are at `location` (see registry.model_location) in
+    `revision` (see registry.revision)."""
+    model = load_model(
+        location,
+        device,
+        max_seq_length=spec.max_seq_length,
+        trust_remote_code=spec.trust_remote_code,
+        revision=revision,
+    )
     return Encoder(spec, model, device, batch_size)

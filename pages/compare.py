@@ -19,7 +19,7 @@ from curation.judging import (
     side_by_side,
 )
 from curation.llm import LLMError
-from curation.retrieval import RETRIEVAL_ERRORS, NoStoredRun, coverage, highlight, snippet
+from curation.retrieval import RETRIEVAL_ERRORS, NoStoredRun, coverage, highlight, snippet, stored_runs
 from pages.background import follow, start
 from pages.common import curator, query_set_choice, ranking_choice, workspace
 from pages.state import keep, notify
@@ -232,5 +232,30 @@ with st.expander("Freeze a ranking: store a retriever's top k for every query of
             start(ws, spec, curator())
         stored = run_name.strip() or f"{sources[freeze].retriever}:{query_set}"
         follow(
-            ws, "run", stored, lambda r: f"Stored run:{r['run']} ({r['queries']} queries, top {r['k']})", key="cmp_run"
+            ws,
+            "run",
+            stored,
+            lambda r: (
+                f"Stored run:{r['run']} ({r['queries']} queries, top {r['k']})"
+                + (", frozen" if run_name.strip() else "")
+            ),
+            key="cmp_run",
         )
+    runs = stored_runs(ws, query_set)
+    if runs:
+        st.caption(
+            "Stored runs of this set. A frozen run (stored under a name) stays as it is and is used when asked for "
+            "by name; the others are a retriever's current run, remade when its model, settings, vectors or queries "
+            "change."
+        )
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {"run": r.name, "ranking": f"{r.retriever}/{r.mode}", "top k": r.k, "frozen": r.frozen,
+                     "made": r.created_at, "queries": r.queries}
+                    for r in runs
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )  # fmt: skip

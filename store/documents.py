@@ -22,8 +22,14 @@ def merge_staged(
     now: datetime,
     taxonomy: dict[str, list[str]],
     log: dict[str, Any],
+    new_collection: str | None = None,
+    benchmark: str | None = None,
 ) -> dict[str, int]:
     """Upsert a staged Parquet file of rows into `documents` and log the ingest, in one transaction.
+
+    `new_collection` is the collection of the rows this merge inserts (stored documents keep theirs);
+    `benchmark` records every staged document as a member of that benchmark's corpus (replacing its
+    earlier membership).
 
     Incoming empty fields never erase stored ones (a COSMOS row adds a division to a crawled page,
     a crawl adds text to a COSMOS row). Content hashes and taxonomy flags are computed here from
@@ -32,7 +38,7 @@ def merge_staged(
     parts; of rows sharing a doc_id only the first in input order is used.
     Returns inserted/updated/unchanged.
     """
-    params = {"staged": staged, "now": now, **taxonomy}
+    params = {"staged": staged, "now": now, "new_collection": new_collection, **taxonomy}
     with db.write() as con:
         seen = _count(
             con.execute(
@@ -56,7 +62,7 @@ def merge_staged(
                 ) m
                 WHERE documents.doc_id = m.doc_id
                 """,
-                {k: v for k, v in params.items() if k != "now"},
+                {k: v for k, v in params.items() if k not in ("now", "new_collection")},
             )
         )
         con.execute("DROP TABLE changed_ids")
@@ -65,7 +71,8 @@ def merge_staged(
                 f"""
                 INSERT INTO documents BY NAME
                 SELECT m.*, {_FLAGS} AS taxonomy_flags, $now AS first_seen, $now AS last_seen FROM (
-                    SELECT doc_id, url, title, coalesce(text, '') AS text, division, document_type, collection,
+                    SELECT doc_id, url, title, coalesce(text, '') AS text, division, document_type,
+                           coalesce(collection, $new_collection) AS collection,
                            tree_path, source_format, source_file, source_line,
                            json_merge_patch('{{}}', metadata::JSON) AS metadata,
                            md5(title || chr(0) || coalesce(text, '')) AS content_hash
@@ -77,6 +84,12 @@ def merge_staged(
             )
         )
         unchanged = seen - updated
+        if benchmark is not None:
+            con.execute("DELETE FROM benchmark_documents WHERE benchmark = ?", [benchmark])
+            con.execute(
+                "INSERT INTO benchmark_documents SELECT DISTINCT $benchmark, doc_id FROM read_parquet($staged)",
+                {"benchmark": benchmark, "staged": staged},
+            )
         con.execute(
             """
             INSERT INTO ingests (started_at, finished_at, paths, format, collection, read, inserted, updated,
@@ -184,6 +197,13 @@ def record_ingest(db: Database, log: dict[str, Any], *, now: datetime) -> None:
             """,
             {**log, "now": now},
         )
+
+
+def benchmark_documents(db: Database, benchmark: str) -> set[str]:
+    """The documents of a benchmark's corpus, as its latest import listed them."""
+    with db.read() as con:
+        rows = con.execute("SELECT doc_id FROM benchmark_documents WHERE benchmark = ?", [benchmark]).fetchall()
+    return {str(r[0]) for r in rows}
 
 
 def count_documents(db: Database) -> int:

@@ -38,7 +38,7 @@ def judgment_counts(db: Database) -> list[dict[str, Any]]:
 
 
 def current_grades(db: Database, query_set: str) -> pd.DataFrame:
-    """Every annotator's grade in force per pair of a set (query_id, doc_id, annotator, grade).
+    """Every annotator's grade in force per pair of a set (query_id, doc_id, annotator, grade, source).
 
     Only kind `grade` counts: `cant_tell` and `skip` say nothing about relevance, and a grade 0 is kept
     as an explicit "not relevant".
@@ -46,12 +46,44 @@ def current_grades(db: Database, query_set: str) -> pd.DataFrame:
     with db.read() as con:
         return con.execute(
             """
-            SELECT query_id, doc_id, annotator, grade FROM current_judgments
+            SELECT query_id, doc_id, annotator, grade, source FROM current_judgments
             WHERE query_set = ? AND kind = 'grade' AND grade IS NOT NULL
             ORDER BY query_id, doc_id, annotator
             """,
             [query_set],
         ).df()
+
+
+def judged_queries(db: Database, query_set: str, benchmark_prefix: str) -> dict[str, int]:
+    """Queries of a set with at least one grade, per annotator, and under "" for all annotators that are not
+    benchmarks (whose names start with `benchmark_prefix`) together."""
+    graded = "FROM current_judgments WHERE query_set = $set AND kind = 'grade' AND grade IS NOT NULL"
+    with db.read() as con:
+        rows = con.execute(
+            f"""
+            SELECT annotator, count(DISTINCT query_id) {graded} GROUP BY annotator
+            UNION ALL
+            SELECT '', count(DISTINCT query_id) {graded} AND NOT starts_with(annotator, $prefix)
+            """,
+            {"set": query_set, "prefix": benchmark_prefix},
+        ).fetchall()
+    return {str(a): int(n) for a, n in rows}
+
+
+def qrels_file_queries(db: Database, query_set: str, benchmark_prefix: str) -> dict[str, set[str]]:
+    """The queries of a set per qrels file its benchmark judgments came from ({file stem: query ids})."""
+    with db.read() as con:
+        rows = con.execute(
+            r"""
+            SELECT DISTINCT regexp_extract(source, '^qrels/(.+)\.tsv$', 1) AS split, query_id FROM current_judgments
+            WHERE query_set = $set AND starts_with(annotator, $prefix) AND regexp_matches(source, '^qrels/.+\.tsv$')
+            """,
+            {"set": query_set, "prefix": benchmark_prefix},
+        ).fetchall()
+    found: dict[str, set[str]] = {}
+    for split, query_id in rows:
+        found.setdefault(str(split), set()).add(str(query_id))
+    return found
 
 
 def record_judgments(db: Database, rows: list[dict[str, Any]]) -> list[int]:

@@ -306,4 +306,21 @@ MIGRATIONS: list[list[str]] = [
         )
         """,
     ],
+    # 9: runs record what made them (the retriever's fingerprint with its model revision, the version of its
+    # vectors, the query set's version) and whether a person froze them by name; benchmark membership of
+    # documents as its own relation (an import never rewrites a stored document's collection)
+    [
+        "ALTER TABLE runs ADD COLUMN fingerprint VARCHAR",
+        "ALTER TABLE runs ADD COLUMN vectors_version BIGINT",
+        "ALTER TABLE runs ADD COLUMN set_version VARCHAR",
+        "ALTER TABLE runs ADD COLUMN frozen BOOLEAN NOT NULL DEFAULT false",
+        "UPDATE runs SET frozen = true WHERE name <> retriever || ':' || query_set",
+        """
+        CREATE TABLE benchmark_documents (
+            benchmark VARCHAR NOT NULL,
+            doc_id VARCHAR NOT NULL,
+            PRIMARY KEY (benchmark, doc_id)
+        )
+        """,
+    ],
 ]

@@ -22,4 +22,5 @@ class VectorSettings(BaseModel):
     nprobes: int = Field(20, gt=0, description="IVF partitions searched per query")
     refine_factor: int = Field(5, ge=1, description="candidates re-ranked with exact distances, times k")
     prefilter_max_ids: int = Field(5_000, gt=0, description="restrictions up to this many documents are prefilters")
+    query_batch: int = Field(512, gt=0, description="queries a run encodes and searches per call (one scan each)")
     binary_rescore: int = Field(4, ge=0, description="binary search re-scores this many times k hits (0: off)")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -174,68 +174,139 @@ def build_indexes(vectors_dir: Path, name: str, settings: VectorSettings, *, met
         table.create_index("vector", config=config, replace=True)
 
 
-def nearest(
+class Passages:
+    """One passage table opened once for many searches (every query of a run)."""
+
+    def __init__(self, vectors_dir: Path, name: str) -> None:
+        self.table = _open(vectors_dir, name)
+
+    def nearest(
+        self,
+        vectors: np.ndarray,
+        *,
+        limit: int,
+        where: str | None,
+        metric: Metric,
+        settings: VectorSettings,
+        with_vectors: bool = False,
+    ) -> pa.Table:
+        """The `limit` passages closest to each row of `vectors`, searched in one call: column `query_index`
+        (the row), then `_distance` (smallest first within a query)."""
+        columns = ["doc_id", "passage", "text", "_distance", *(["vector"] if with_vectors else [])]
+        rows = np.atleast_2d(vectors)
+        query = self.table.search(list(rows), vector_column_name="vector").distance_type(metric)
+        query = query.nprobes(settings.nprobes).refine_factor(settings.refine_factor)
+        if where:
+            query = query.where(where, prefilter=True)
+        found = query.limit(limit).select(columns).to_arrow()
+        if "query_index" not in found.column_names:  # LanceDB adds it only for two or more vectors
+            found = found.add_column(0, "query_index", pa.array(np.zeros(found.num_rows, np.int32)))
+        return found
+
+    def scan(self, columns: Sequence[str], *, batch_rows: int) -> Iterator[pa.RecordBatch]:
+        """Every passage's `columns`, streamed in record batches (for exact search over all of them)."""
+        yield from self.table.search().select(list(columns)).to_batches(batch_rows)
+
+    def full_text(self, text: str, *, limit: int, where: str | None) -> pa.Table:
+        """The `limit` passages best matching `text` by BM25 (column `_score`, largest first)."""
+        query = self.table.search(text, query_type="fts", fts_columns="text")
+        if where:
+            query = query.where(where, prefilter=True)
+        return query.limit(limit).select(["doc_id", "passage", "text", "_score"]).to_arrow()
+
+    def hybrid(
+        self,
+        vector: np.ndarray,
+        text: str,
+        *,
+        limit: int,
+        where: str | None,
+        metric: Metric,
+        settings: VectorSettings,
+    ) -> pa.Table:
+        """Vector and BM25 results fused by reciprocal rank (column `_relevance_score`, largest first)."""
+        query = (
+            self.table.search(query_type="hybrid", vector_column_name="vector", fts_columns="text")
+            .vector(vector)
+            .text(text)
+            .distance_type(metric)
+            .nprobes(settings.nprobes)
+            .refine_factor(settings.refine_factor)
+        )
+        if where:
+            query = query.where(where, prefilter=True)
+        return query.limit(limit).select(["doc_id", "passage", "text"]).to_arrow()
+
+
+def version(vectors_dir: Path, name: str) -> int | None:
+    """The table's version: it grows with every change of its rows or indexes (None when there is no table)."""
+    table = _open_if_any(vectors_dir, name)
+    return int(table.version) if table is not None else None
+
+
+def vector_width(vectors_dir: Path, name: str) -> int:
+    """Components per stored vector (bytes for packed sign bits); 0 without a table or a vector column."""
+    table = _open_if_any(vectors_dir, name)
+    if table is None or "vector" not in table.schema.names:
+        return 0
+    return int(table.schema.field("vector").type.list_size)
+
+
+def document_count(vectors_dir: Path, name: str) -> int:
+    """Documents with passages in the table (each has a passage 0)."""
+    table = _open_if_any(vectors_dir, name)
+    return table.count_rows("passage = 0") if table is not None else 0
+
+
+def write_transformed_copy(
     vectors_dir: Path,
-    name: str,
-    vector: np.ndarray,
+    source: str,
+    target: str,
+    transform: Callable[[np.ndarray], np.ndarray],
     *,
-    limit: int,
-    where: str | None,
-    metric: Metric,
+    table_fingerprint: str,
     settings: VectorSettings,
-    with_vectors: bool = False,
-) -> pa.Table:
-    """The `limit` passages closest to `vector` (column `_distance`, smallest first)."""
-    columns = ["doc_id", "passage", "text", "_distance", *(["vector"] if with_vectors else [])]
-    query = _open(vectors_dir, name).search(vector, vector_column_name="vector").distance_type(metric)
-    query = query.nprobes(settings.nprobes).refine_factor(settings.refine_factor)
-    if where:
-        query = query.where(where, prefilter=True)
-    return query.limit(limit).select(columns).to_arrow()
-
-
-def full_text(vectors_dir: Path, name: str, text: str, *, limit: int, where: str | None) -> pa.Table:
-    """The `limit` passages best matching `text` by BM25 (column `_score`, largest first)."""
-    query = _open(vectors_dir, name).search(text, query_type="fts", fts_columns="text")
-    if where:
-        query = query.where(where, prefilter=True)
-    return query.limit(limit).select(["doc_id", "passage", "text", "_score"]).to_arrow()
-
-
-def hybrid(
-    vectors_dir: Path,
-    name: str,
-    vector: np.ndarray,
-    text: str,
-    *,
-    limit: int,
-    where: str | None,
     metric: Metric,
-    settings: VectorSettings,
-) -> pa.Table:
-    """Vector and BM25 results fused by reciprocal rank (column `_relevance_score`, largest first)."""
-    query = (
-        _open(vectors_dir, name)
-        .search(query_type="hybrid", vector_column_name="vector", fts_columns="text")
-        .vector(vector)
-        .text(text)
-        .distance_type(metric)
-        .nprobes(settings.nprobes)
-        .refine_factor(settings.refine_factor)
-    )
-    if where:
-        query = query.where(where, prefilter=True)
-    return query.limit(limit).select(["doc_id", "passage", "text"]).to_arrow()
+    batch_rows: int = 65_536,
+) -> None:
+    """Write table `target` as a copy of `source` whose vectors went through `transform` (float to sign
+    bits, say), replacing an older one; a vector index is built from `ann_min_rows` passages."""
+    columns = ["doc_id", "passage", "text", "content_hash", *FILTER_COLUMNS, "vector"]
+    batches = scan_vectors(vectors_dir, source, batch_rows=batch_rows, columns=columns)
+    connection = _connect(str(vectors_dir))
+    created = None
+    for batch in batches:
+        flat = batch.column("vector")
+        dimension = flat.type.list_size
+        values = flat.flatten().to_numpy(zero_copy_only=False).reshape(len(batch), dimension)
+        changed = transform(values)
+        vector = pa.FixedSizeListArray.from_arrays(pa.array(changed.ravel()), changed.shape[1])
+        rows = pa.Table.from_batches([batch]).drop_columns(["vector"]).append_column("vector", vector)
+        if created is None:
+            metadata = {_FINGERPRINT: table_fingerprint.encode()}
+            created = connection.create_table(target, rows.replace_schema_metadata(metadata), mode="overwrite")
+        else:
+            created.add(rows)
+    if created is not None and created.count_rows() >= settings.ann_min_rows:
+        from lancedb.index import IvfFlat
+
+        created.create_index("vector", config=IvfFlat(distance_type=metric), replace=True)
 
 
 def scan_vectors(
-    vectors_dir: Path, name: str, *, batch_rows: int = 65_536, where: str | None = None
+    vectors_dir: Path,
+    name: str,
+    *,
+    batch_rows: int = 65_536,
+    where: str | None = None,
+    columns: Sequence[str] = ("doc_id", "vector"),
 ) -> Iterator[pa.RecordBatch]:
-    """Every passage's doc_id and vector (of the passages matching `where`), streamed in record batches."""
+    """Every passage's doc_id and vector (or other `columns`) of the passages matching `where`, streamed in
+    record batches."""
     query = _open(vectors_dir, name).search()
     if where:
         query = query.where(where)
-    yield from query.select(["doc_id", "vector"]).to_batches(batch_rows)
+    yield from query.select(list(columns)).to_batches(batch_rows)
 
 
 def quote(value: str) -> str:

@@ -81,3 +81,44 @@ def build(ws: Workspace, folder: Path) -> Workspace:
     store_run(ws, "A", RUN_A)
     store_run(ws, "B", RUN_B)
     return ws
+
+
+def write_beir(
+    folder: Path,
+    docs: dict[str, str],
+    queries: dict[str, str],
+    qrels: dict[str, dict[tuple[str, str], int]],
+) -> Path:
+    """A BEIR folder: docs {id: text}, queries {id: text}, and one qrels/<split>.tsv per split of `qrels`."""
+    (folder / "qrels").mkdir(parents=True, exist_ok=True)
+    (folder / "corpus.jsonl").write_bytes(
+        b"".join(orjson.dumps({"_id": d, "title": f"Title {d}", "text": t}) + b"\n" for d, t in docs.items())
+    )
+    (folder / "queries.jsonl").write_bytes(
+        b"".join(orjson.dumps({"_id": q, "text": t}) + b"\n" for q, t in queries.items())
+    )
+    for split, grades in qrels.items():
+        lines = "".join(f"{q}\t{d}\t{g}\n" for (q, d), g in grades.items())
+        (folder / "qrels" / f"{split}.tsv").write_text("query-id\tcorpus-id\tscore\n" + lines)
+    return folder
+
+
+def beir_slice(scifact: Path, folder: Path, queries: int = 12, extra_docs: int = 30) -> Path:
+    """The first queries of SciFact with their judged documents plus a few others, as a BEIR folder."""
+    qrels = pd.read_csv(scifact / "qrels" / "train.tsv", sep="\t", dtype=str)
+    lines = (scifact / "queries.jsonl").read_bytes().splitlines()
+    chosen = [orjson.loads(line) for line in lines if orjson.loads(line)["_id"] in set(qrels["query-id"])][:queries]
+    ids = {q["_id"] for q in chosen}
+    qrels = qrels[qrels["query-id"].isin(ids)]
+    wanted = set(qrels["corpus-id"])
+    corpus = []
+    with open(scifact / "corpus.jsonl", "rb") as handle:
+        for line in handle:
+            doc = orjson.loads(line)
+            if doc["_id"] in wanted or len(corpus) < extra_docs:
+                corpus.append(line.rstrip(b"\n"))
+    (folder / "qrels").mkdir(parents=True)
+    (folder / "corpus.jsonl").write_bytes(b"\n".join(corpus) + b"\n")
+    (folder / "queries.jsonl").write_bytes(b"\n".join(orjson.dumps(q) for q in chosen) + b"\n")
+    qrels.to_csv(folder / "qrels" / "train.tsv", sep="\t", index=False, lineterminator="\r\n")
+    return folder

@@ -5,13 +5,15 @@ ranx and datasets load inside the commands that use them, so other commands star
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
 import typer
 
-from curation.cli.context import BackgroundFlag, JsonFlag, in_background, open_workspace
+from curation.cli.context import BackgroundFlag, JsonFlag, in_background, open_workspace, progress_bar
 from curation.cli.output import emit, failures_as_exit
 from curation.core import LockTimeout
 from curation.evaluation import (
@@ -43,7 +45,18 @@ ThresholdOption = Annotated[
 
 def register(app: typer.Typer) -> None:
     app.command("eval")(eval_command)
+    app.command("leaderboard")(leaderboard_command)
     app.command("export")(export_command)
+
+
+@contextmanager
+def evaluation_failures(as_json: bool, *errors: type[Exception]) -> Iterator[Callable[[int, int], None]]:
+    """Expected failures of an evaluation as one-line exits, and a progress bar for the runs it makes."""
+    with (
+        failures_as_exit(as_json, *errors, JudgmentsError, NoStoredRun, *RETRIEVAL_ERRORS, LockTimeout),
+        progress_bar("run", unit="query") as progress,
+    ):
+        yield progress
 
 
 def _names(text: str | None) -> list[str]:
@@ -52,27 +65,41 @@ def _names(text: str | None) -> list[str]:
 
 def eval_command(
     ctx: typer.Context,
-    retrievers: Annotated[str, typer.Option(help="Comma-separated retrievers (or run names), e.g. minilm,bm25.")],
+    retrievers: Annotated[
+        str,
+        typer.Option(help="Comma-separated retrievers (NAME or NAME/MODE) or stored run names, e.g. minilm,bm25."),
+    ],
     queries: Annotated[str, typer.Option(help="Query set to evaluate on.")],
+    split: Annotated[
+        str | None,
+        typer.Option(help="Only these splits of the set (its qrels files), comma-separated, e.g. test."),
+    ] = None,
     judgments: JudgmentsOption = None,
     metrics: Annotated[
         str | None, typer.Option(help="Comma-separated ranx metrics, e.g. ndcg@10,mrr@5,recall@100,map.")
     ] = None,
     threshold: ThresholdOption = None,
-    test: Annotated[StatTest | None, typer.Option(help="Paired test: student (t-test) or fisher.")] = None,
+    test: Annotated[
+        StatTest | None, typer.Option(help="Paired test: student (paired t-test) or fisher (randomization).")
+    ] = None,
     max_p: Annotated[float | None, typer.Option(help="Significance level (default 0.05).")] = None,
     per_query: Annotated[bool, typer.Option(help="Add every query's scores to the JSON.")] = False,
     background: BackgroundFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Evaluate retrievers' stored runs on a query set: metrics and paired significance tests."""
-    from curation.evaluation import EvaluationError, evaluate_runs, report
+    """Evaluate retrievers on a query set: metrics and paired significance tests.
+
+    Each retriever is scored on a run made under its current model, settings, vectors and queries, with enough
+    depth for the metrics; one is made first (progress on stderr) when none is stored.
+    """
+    from curation.evaluation import EvaluationError, evaluate_runs, parse_splits, report
 
     ws = open_workspace(ctx)
     if background:
         spec = eval_job(
             _names(retrievers),
             queries,
+            split=split,
             judgments=judgments,
             metrics=_names(metrics),
             threshold=threshold,
@@ -80,7 +107,7 @@ def eval_command(
             max_p=max_p,
         )
         in_background(ws, spec, as_json)
-    with failures_as_exit(as_json, EvaluationError, JudgmentsError, NoStoredRun, *RETRIEVAL_ERRORS, LockTimeout):
+    with evaluation_failures(as_json, EvaluationError) as progress:
         result = evaluate_runs(
             ws,
             _names(retrievers),
@@ -90,6 +117,8 @@ def eval_command(
             threshold=threshold,
             test=test,
             max_p=max_p,
+            splits=parse_splits(ws, queries, split),
+            progress=progress,
         )
     if as_json:
         summary = result.summary()
@@ -103,13 +132,54 @@ def eval_command(
         typer.echo(table.to_markdown(index=False, floatfmt=".4g"))
 
 
+def leaderboard_command(
+    ctx: typer.Context,
+    retrievers: Annotated[str, typer.Option(help="Comma-separated rows: retrievers (NAME or NAME/MODE) or runs.")],
+    benchmarks: Annotated[
+        str, typer.Option(help="Comma-separated column groups: SET or SET:SPLIT (SET:A+B for two splits).")
+    ],
+    metrics: Annotated[
+        str | None, typer.Option(help="Comma-separated metrics (default mrr@1,mrr@5,ndcg@1,ndcg@5).")
+    ] = None,
+    judgments: JudgmentsOption = None,
+    binary: Annotated[
+        bool, typer.Option("--binary", help="Add each dense float retriever's 1-bit variant (Hamming) as a row.")
+    ] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print the table as Markdown (the default).")] = False,
+    latex: Annotated[bool, typer.Option("--latex", help="Print the table as LaTeX.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """The checkpoint table: retrievers as rows, benchmarks as column groups, the best value per column marked."""
+    from curation.evaluation import EvaluationError, leaderboard, parse_benchmarks, render_leaderboard
+
+    ws = open_workspace(ctx)
+    with evaluation_failures(as_json, EvaluationError) as progress:
+        board = leaderboard(
+            ws,
+            _names(retrievers),
+            parse_benchmarks(ws, benchmarks),
+            metrics=_names(metrics) or None,
+            judgments=judgments,
+            binary=binary,
+            progress=progress,
+        )
+    if as_json:
+        emit(board, as_json=True)
+        return
+    typer.echo(render_leaderboard(board, "latex" if latex and not markdown else "markdown"))
+
+
 def export_command(
     ctx: typer.Context,
     kind: Annotated[ExportKind, typer.Argument(help="pairs (training data), beir (benchmark) or trec (qrels, runs).")],
     query_set: Annotated[str, typer.Option("--set", help="Query set to export.")],
     out: Annotated[Path | None, typer.Option(help="Folder to write (default: exports/KIND-SET).")] = None,
     split: Annotated[
-        str | None, typer.Option(help="Split the queries, e.g. train=0.8,dev=0.1,test=0.1 (a folder per split).")
+        str | None,
+        typer.Option(
+            help="Split the queries, e.g. train=0.8,dev=0.1,test=0.1 (a folder per split). Without it a set with its "
+            "own splits (qrels files) keeps them; pairs always use those."
+        ),
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the split (default [export] seed).")] = None,
     judgments: JudgmentsOption = None,

@@ -12,7 +12,19 @@ from curation.cli.output import console, emit, emit_rows, failures_as_exit
 from curation.core import LockTimeout
 from curation.jobs import embed_job, run_job
 from curation.relevancy import kept_documents
-from curation.retrieval import RETRIEVAL_ERRORS, EmbedBusy, Mode, coverage, embed, make_run, search
+from curation.retrieval import (
+    RETRIEVAL_ERRORS,
+    EmbedBusy,
+    Mode,
+    RegistryError,
+    RunMode,
+    add_retriever,
+    coverage,
+    embed,
+    make_run,
+    remove_retriever,
+    search,
+)
 
 EXPECTED = (*RETRIEVAL_ERRORS, EmbedBusy, LockTimeout)
 RetrieverOption = Annotated[str, typer.Option("--retriever", "-r", help="Retriever name (see `retrievers`).")]
@@ -22,7 +34,14 @@ def register(app: typer.Typer) -> None:
     app.command("embed")(embed_command)
     app.command("search")(search_command)
     app.command("run")(run_command)
-    app.command("retrievers")(retrievers_command)
+    retrievers = typer.Typer(
+        help="The retriever registry: list it (no subcommand), add a copy of a retriever, remove an added one.",
+        invoke_without_command=True,
+    )
+    retrievers.callback()(retrievers_command)
+    retrievers.command("add")(add_command)
+    retrievers.command("remove")(remove_command)
+    app.add_typer(retrievers, name="retrievers")
 
 
 def embed_command(
@@ -69,12 +88,20 @@ def run_command(
     retriever: RetrieverOption,
     queries: Annotated[str, typer.Option("--queries", "-q", help="Query set to run.")],
     k: Annotated[int, typer.Option("-k", min=1, help="Documents kept per query.")] = 100,
-    name: Annotated[str | None, typer.Option(help="Run name (default RETRIEVER:SET); replaces one so named.")] = None,
-    mode: Annotated[Mode, typer.Option(help="vector, fts or hybrid.")] = "vector",
+    name: Annotated[
+        str | None,
+        typer.Option(
+            help="Freeze the run under this name: it is kept as it is and used when asked for by name. "
+            "Without one the run is the retriever's current run on the set (RETRIEVER:SET), remade when stale."
+        ),
+    ] = None,
+    mode: Annotated[
+        RunMode, typer.Option(help="vector, fts, hybrid, or binary (the 1-bit copy of the vectors, Hamming).")
+    ] = "vector",
     background: BackgroundFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Store a frozen ranking of every query of a set, for evaluation and comparison."""
+    """Rank every query of a set and store the run, for evaluation and comparison."""
     ws = open_workspace(ctx)
     if background:
         in_background(ws, run_job(retriever, queries, k=k, name=name, mode=mode), as_json)
@@ -85,6 +112,8 @@ def run_command(
 
 def retrievers_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """The retriever registry: availability on this machine (and how to fix it) and vector coverage."""
+    if ctx.invoked_subcommand is not None:
+        return
     ws = open_workspace(ctx)
     with failures_as_exit(as_json, LockTimeout):
         found = coverage(ws)
@@ -96,3 +125,35 @@ def retrievers_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     for c in found:
         if c.hint:
             console.print(Text(c.hint), soft_wrap=True)
+
+
+def add_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Name of the new retriever.")],
+    like: Annotated[str, typer.Option("--like", help="Existing retriever to copy.")],
+    model: Annotated[
+        str | None, typer.Option(help="Hugging Face id or local folder replacing the model (clears `package`).")
+    ] = None,
+    settings: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="KEY=VALUE to change, e.g. long_documents=truncate (repeatable)."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Register a retriever as a copy of another, with another model or settings (written to workbench.toml)."""
+    ws = open_workspace(ctx)
+    with failures_as_exit(as_json, RegistryError, LockTimeout):
+        spec = add_retriever(ws, name, like, model=model, settings=settings)
+    emit({"retriever": name, **spec.model_dump(mode="json")}, as_json=as_json, title=f"added {name}")
+
+
+def remove_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="An added retriever (defaults cannot be removed).")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Take an added retriever out of workbench.toml (its vectors stay under vectors/)."""
+    ws = open_workspace(ctx)
+    with failures_as_exit(as_json, RegistryError):
+        remove_retriever(ws, name)
+    emit({"removed": name}, as_json=as_json, title="retrievers remove")

@@ -13,7 +13,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "settings": ["WorkbenchSettings", "load_settings"],
         "errors": ["InputError", "CuratorRequired", "LockTimeout", "curator_name"],
         "rejects": ["Reject", "RejectsWriter", "save_rejects"],
-        "progress": ["ProgressCallback"],
+        "progress": ["ProgressCallback", "ProgressEstimate"],
         "documents": [
             "retrieval_text",
             "get_documents",
@@ -22,7 +22,14 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "collection_label",
             "documents_with",
         ],
-        "benchmarks": ["QRELS_HEADER", "benchmark_annotator", "is_benchmark"],
+        "benchmarks": [
+            "QRELS_HEADER",
+            "BENCHMARK_PREFIX",
+            "benchmark_annotator",
+            "is_benchmark",
+            "qrels_source",
+        ],
+        "ordering": ["natural_key"],
         "status": ["WorkspaceStatus", "workspace_status"],
         "resources": ["app_file", "demo_dir"],
         "taxonomy": [

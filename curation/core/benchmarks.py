@@ -13,3 +13,9 @@ def benchmark_annotator(name: str) -> str:
 
 def is_benchmark(annotator: str) -> bool:
     return annotator.startswith(BENCHMARK_PREFIX)
+
+
+def qrels_source(file_name: str) -> str:
+    """The `source` a judgment read from qrels file `file_name` records; a benchmark's `qrels/<split>.tsv`
+    names the split its queries belong to."""
+    return f"qrels/{file_name}"

@@ -15,9 +15,10 @@ _SOURCE_ROOT = Path(__file__).resolve().parents[2]
 def _shipped(name: str) -> Path:
     """`name` in the source tree this module comes from, else inside the installed `sde_workbench` package.
 
-    The source tree (a checkout: it has pyproject.toml) comes first, so a checkout run with PYTHONPATH serves its own app even where another
-    checkout is installed in editable mode. The package has no `__init__` (it is the repository's top folder
-    in an editable install), so its folders are looked up on the import path rather than importlib.resources.
+    The source tree (a checkout: it has pyproject.toml) comes first, so a checkout run with PYTHONPATH serves
+    its own app even where another checkout is installed in editable mode. The package has no `__init__` (it
+    is the repository's top folder in an editable install), so its folders are looked up on the import path
+    rather than through importlib.resources.
     """
     if (_SOURCE_ROOT / "pyproject.toml").exists() and (_SOURCE_ROOT / name).exists():
         return _SOURCE_ROOT / name

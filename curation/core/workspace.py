@@ -77,6 +77,17 @@ class Workspace:
         self.toml_path.write_text(tomlkit.dumps(document))
         self.settings = load_settings(self.toml_path)
 
+    def remove_setting(self, section: str, key: str) -> bool:
+        """Delete one key (or table) of a section of workbench.toml, keeping the rest; returns whether it was there."""
+        document = tomlkit.parse(self.toml_path.read_text())
+        table = document.get(section)
+        if table is None or key not in table:
+            return False
+        del table[key]
+        self.toml_path.write_text(tomlkit.dumps(document))
+        self.settings = load_settings(self.toml_path)
+        return True
+
 
 def default_settings_toml() -> str:
     """workbench.toml for a new workspace: every section with its defaults and what each key does."""

@@ -9,8 +9,12 @@ Layouts (one folder per split with `--split`, the folder itself without):
   (when a query has neither) a seeded random unjudged document. A judged positive of a query is never
   its negative. Only the `train` split's pairs are for training; a guard refuses to write them when an
   anchor is a query of another split.
-- beir: `corpus.jsonl`, `queries.jsonl`, `qrels/test.tsv` (`qrels/<split>.tsv` in split folders), which
-  `import-benchmark` reads back as the same documents, queries and grades.
+- beir: `corpus.jsonl`, `queries.jsonl`, `qrels/test.tsv` (`qrels/<split>.tsv` in split folders, and one
+  `qrels/<split>.tsv` per split of a set that has its own), which `import-benchmark` reads back as the same
+  documents, queries, grades and splits.
+
+Splits: `--split` deals the queries out afresh (linked queries together, see `splits`); without it a set imported
+with several qrels files keeps its own splits, and pairs always use those when the set has them.
 - trec: `qrels.txt` and `runs/<run>.txt` for the set's stored runs (scores are 1/rank, so every TREC
   tool reads back the stored order).
 Each export writes `export.json` (what was exported, never any setting or key) and replaces an earlier
@@ -34,14 +38,14 @@ import orjson
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from curation.core import natural_key
 from curation.evaluation.errors import ExportError
-from curation.evaluation.qrels import Qrels, load_qrels
+from curation.evaluation.qrels import JudgmentsError, Qrels, load_qrels, set_splits
 from curation.evaluation.qrels_files import write_qrels
-from curation.evaluation.splits import TRAIN, assign_splits
-from curation.retrieval import ensure_run, ranking
+from curation.evaluation.splits import TRAIN, SplitQuery, assign_splits, leaking_queries
+from curation.retrieval import ranking, resolve_run, stored_runs
 from store import documents as document_store
 from store import queries as query_store
-from store import runs as run_store
 
 if TYPE_CHECKING:
     from curation.core import Workspace
@@ -77,18 +81,24 @@ class ExportResult(BaseModel):
     rows: dict[str, int] = Field(description="pairs, or qrels lines, per split")
     files: list[str]
     negatives: dict[str, int] = Field(default_factory=dict, description="pairs export: negatives by source")
+    left_out: dict[str, int] = Field(
+        default_factory=dict, description="queries of a split left out for being linked to a query of another split"
+    )
     runs: list[str] = Field(default_factory=list)
     created_at: datetime
 
 
 @dataclass
 class ExportPlan:
-    """What an export will write: the set's queries, the grades, each split's query ids, and the result so far."""
+    """What an export will write: the set's queries, the grades, each split's query ids (a query of a set's own
+    splits may be in several), what splitting knows of each query, and the result so far."""
 
     queries: pd.DataFrame
     texts: dict[str, str]
     qrels: Qrels
     members: dict[str, list[str]]
+    split_queries: dict[str, SplitQuery]
+    own_splits: bool
     result: ExportResult
 
 
@@ -100,12 +110,31 @@ def plan_export(ws: Workspace, kind: ExportKind, options: ExportOptions) -> Expo
         raise ExportError(f"query set {options.query_set!r} does not exist or has no queries")
     qrels = load_qrels(ws, options.query_set, options.judgments)
     texts = dict(zip(queries["query_id"], queries["text"], strict=True))
-    whole = TRAIN if kind == "pairs" else "all"  # without --split, pairs are all for training
-    split_of = assign_splits(texts, options.split, seed) if options.split else dict.fromkeys(texts, whole)
-    splits = list(options.split or [whole])
+    threshold = options.threshold or ws.settings.evaluation.threshold
+    split_queries = _split_queries(queries, qrels, threshold)
+    own = {s: [q for q in ids if q in texts] for s, ids in set_splits(ws, options.query_set).items()}
+    own = {s: ids for s, ids in own.items() if ids} if len(own) > 1 or kind == "pairs" else {}
+    if options.split and own and kind == "pairs":
+        raise ExportError(
+            f"query set {options.query_set!r} has its own splits ({', '.join(own)}): training pairs come from its "
+            f"{TRAIN!r} split; leave out --split"
+        )
+    left_out: dict[str, int] = {}
+    if options.split:
+        split_of = assign_splits(split_queries, options.split, seed)
+        members = {s: sorted(q for q, sp in split_of.items() if sp == s) for s in options.split}
+    elif own:
+        members = own
+        if kind == "pairs" and TRAIN in members:
+            leaking = leaking_queries(members, split_queries)
+            members[TRAIN] = [q for q in members[TRAIN] if q not in leaking]
+            left_out = {TRAIN: len(leaking)} if leaking else {}
+    else:
+        whole = TRAIN if kind == "pairs" else "all"  # without --split, pairs are all for training
+        members = {whole: sorted(texts)}
+    splits = list(members)
     if kind == "pairs" and TRAIN not in splits:
         raise ExportError(f"training pairs need a split named {TRAIN!r} (got {', '.join(splits)})")
-    members = {s: sorted(q for q, sp in split_of.items() if sp == s) for s in splits}
     out = Path(options.out or ws.exports_dir / f"{kind}-{safe_name(options.query_set)}").expanduser().resolve()
     result = ExportResult(
         kind=kind,
@@ -117,9 +146,21 @@ def plan_export(ws: Workspace, kind: ExportKind, options: ExportOptions) -> Expo
         queries={s: len(ids) for s, ids in members.items()},
         rows={},
         files=[],
+        left_out=left_out,
         created_at=datetime.now(UTC),
     )
-    return ExportPlan(queries, texts, qrels, members, result)
+    return ExportPlan(queries, texts, qrels, members, split_queries, bool(own) and not options.split, result)
+
+
+def _split_queries(queries: pd.DataFrame, qrels: Qrels, threshold: int) -> dict[str, SplitQuery]:
+    """What splitting and the leak guard know of each query: text, source document, relevant documents."""
+    positives = qrels.relevant(threshold)
+    found = {}
+    for query_id, text, metadata in queries[["query_id", "text", "metadata"]].itertuples(index=False):
+        data = orjson.loads(metadata) if isinstance(metadata, str) else {}
+        source = data.get("source_doc") if isinstance(data, dict) else None
+        found[query_id] = SplitQuery(text, str(source) if source else None, frozenset(positives.get(query_id, ())))
+    return found
 
 
 @contextmanager
@@ -137,12 +178,27 @@ def export_benchmark(ws: Workspace, kind: BenchmarkKind, options: ExportOptions)
     """Write a BEIR folder or TREC files for `options.query_set` (one folder per split with `split`)."""
     plan = plan_export(ws, kind, options)
     with export_folder(plan) as staging:
-        folders = {s: staging / s if options.split else staging for s in plan.members}
+        separate = bool(options.split) or (plan.own_splits and kind == "trec")
+        folders = {s: staging / s if separate else staging for s in plan.members}
         if kind == "beir":
-            _write_beir(ws, folders, plan.members, plan.queries, plan.qrels, plan.result)
+            _write_beir(ws, folders, plan.members, plan.queries, _split_qrels(ws, plan, options), plan.result)
         else:
-            _write_trec(ws, folders, plan.members, plan.qrels, options, plan.result)
+            _write_trec(ws, folders, plan.members, _split_qrels(ws, plan, options), options, plan.result)
     return plan.result
+
+
+def _split_qrels(ws: Workspace, plan: ExportPlan, options: ExportOptions) -> dict[str, Qrels]:
+    """The grades each split writes: its own qrels file's for a set's own splits (a pair judged in two files
+    keeps each file's grade), the set's grades otherwise."""
+    if not plan.own_splits:
+        return dict.fromkeys(plan.members, plan.qrels)
+    found = {}
+    for split in plan.members:
+        try:
+            found[split] = load_qrels(ws, options.query_set, options.judgments, [split])
+        except JudgmentsError:
+            found[split] = Qrels(source=plan.qrels.source, grades={})
+    return found
 
 
 def safe_name(name: str) -> str:
@@ -174,25 +230,29 @@ def _write_beir(
     folders: dict[str, Path],
     members: dict[str, list[str]],
     queries: pd.DataFrame,
-    qrels: Qrels,
+    qrels: dict[str, Qrels],
     result: ExportResult,
 ) -> None:
-    corpus: Path | None = None
+    """Per folder: the corpus, the queries of the splits written there, and one qrels file per split (`test.tsv`
+    for a whole set, the split's name otherwise)."""
     metadata = dict(zip(queries["query_id"], queries["metadata"], strict=True))
     texts = dict(zip(queries["query_id"], queries["text"], strict=True))
-    for split, folder in folders.items():
+    corpus: Path | None = None
+    for folder in dict.fromkeys(folders.values()):
         (folder / "qrels").mkdir(parents=True)
         if corpus is None:
             corpus = folder / "corpus.jsonl"
             document_store.write_beir_corpus(ws.db, corpus)
         else:
             _link_or_copy(corpus, folder / "corpus.jsonl")
+        here = [s for s, f in folders.items() if f == folder]
         with open(folder / "queries.jsonl", "wb") as handle:
-            for q in members[split]:
+            for q in sorted({q for s in here for q in members[s]}, key=natural_key):
                 extra = orjson.loads(metadata[q]) if isinstance(metadata[q], str) else {}
                 handle.write(orjson.dumps({"_id": q, "text": texts[q], "metadata": extra}) + b"\n")
-        name = split if len(folders) > 1 else "test"
-        result.rows[split] = write_qrels(folder / "qrels" / f"{name}.tsv", members[split], qrels, "beir")
+        for split in here:
+            name = "test" if split == "all" else split
+            result.rows[split] = write_qrels(folder / "qrels" / f"{name}.tsv", members[split], qrels[split], "beir")
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -207,19 +267,19 @@ def _write_trec(
     ws: Workspace,
     folders: dict[str, Path],
     members: dict[str, list[str]],
-    qrels: Qrels,
+    qrels: dict[str, Qrels],
     options: ExportOptions,
     result: ExportResult,
 ) -> None:
     """`qrels.txt` (query 0 doc grade) and `runs/<run>.txt` (query Q0 doc rank score run), as trec_eval reads them."""
     if options.runs:
-        runs = list(dict.fromkeys(ensure_run(ws, r, options.query_set) for r in options.runs))
+        runs = list(dict.fromkeys(resolve_run(ws, r, options.query_set).run for r in options.runs))
     else:
-        runs = [r["name"] for r in run_store.list_runs(ws.db, options.query_set)]
+        runs = [r.name for r in stored_runs(ws, options.query_set)]
     rankings = {run: ranking(ws, run) for run in runs}
     for split, folder in folders.items():
         (folder / "runs").mkdir(parents=True)
-        result.rows[split] = write_qrels(folder / "qrels.txt", members[split], qrels, "trec")
+        result.rows[split] = write_qrels(folder / "qrels.txt", members[split], qrels[split], "trec")
         for run, ranked in rankings.items():
             lines = [
                 f"{q} Q0 {d} {rank} {score:.6f} {safe_name(run)}\n"

@@ -25,11 +25,11 @@ from ranx import Qrels as RanxQrels
 from ranx import Run as RanxRun
 from ranx import compare
 
-from curation.core import normalize_division
+from curation.core import ProgressCallback, natural_key, normalize_division
 from curation.evaluation.errors import EvaluationError
-from curation.evaluation.qrels import load_qrels
-from curation.evaluation.settings import StatTest
-from curation.retrieval import ensure_run, ranking
+from curation.evaluation.qrels import Qrels, load_qrels, set_splits
+from curation.evaluation.settings import TEST_NAMES, StatTest
+from curation.retrieval import DEFAULT_DEPTH, UsedRun, ranking, resolve_run
 from store import documents as document_store
 from store import queries as query_store
 
@@ -42,29 +42,43 @@ _METRIC = re.compile(r"^(?P<name>[a-z_-]+?)(@(?P<k>\d+))?(-l(?P<level>\d+))?$")
 NO_DIVISION = "(none)"
 _NOTHING_FOUND = "\x00nothing found"
 MAX_RETRIEVERS = 26  # each retriever gets a letter in reports
+MIN_RELIABLE_QUERIES = 20  # fewer evaluated queries than this is warned about
 
 
 class Significance(BaseModel):
-    """A paired test between two retrievers on one metric, over the same queries."""
+    """A paired test between two retrievers on one metric, over the same queries; `p_value` is None (n/a)
+    when there are too few queries for the test to mean anything, and `note` says why."""
 
     a: str
     b: str
     metric: str
     test: StatTest
-    p_value: float
+    p_value: float | None
     significant: bool
+    note: str | None = None
+
+
+class SkippedQuery(BaseModel):
+    """A query of the set (or of the chosen splits) that was not evaluated, and why."""
+
+    query_id: str
+    reason: str
 
 
 class Evaluation(BaseModel):
     """Metrics of several retrievers on one query set, with per-query scores for drill-down."""
 
     query_set: str
+    splits: list[str] | None = None
     judgments: str
     threshold: int
     test: StatTest
     max_p: float
-    runs: dict[str, str]
+    runs: dict[str, UsedRun]
     queries: int
+    set_queries: int
+    skipped_queries: list[SkippedQuery]
+    warnings: list[str]
     metrics: dict[str, dict[str, float]]
     significance: list[Significance]
     per_query: dict[str, dict[str, dict[str, float]]]
@@ -74,8 +88,12 @@ class Evaluation(BaseModel):
     def summary(self) -> dict[str, object]:
         """What `eval --json` prints."""
         return self.model_dump(
-            mode="json", include={"metrics", "significance", "queries", "judgments", "runs", "threshold"}
-        )
+            mode="json",
+            include={
+                "query_set", "splits", "judgments", "threshold", "runs", "queries", "set_queries",
+                "skipped_queries", "warnings", "metrics", "significance",
+            },
+        )  # fmt: skip
 
 
 def parse_metrics(text: str | list[str] | None, defaults: list[str]) -> list[str]:
@@ -95,6 +113,13 @@ def is_graded(metric: str) -> bool:
     return bool(match) and match["name"] in GRADED_METRICS
 
 
+def run_depth(metrics: list[str]) -> int:
+    """How deep a run must rank for these metrics: the largest cutoff, or a full run's depth when a metric
+    (map, mrr) has none."""
+    cutoffs = [_METRIC.match(m)["k"] for m in metrics]  # type: ignore[index]
+    return max(int(k) if k else DEFAULT_DEPTH for k in cutoffs) if cutoffs else DEFAULT_DEPTH
+
+
 def _ranx_name(metric: str, threshold: int) -> str:
     """The name ranx computes: binary metrics get the threshold as relevance level unless they carry one."""
     if is_graded(metric) or "-l" in metric:
@@ -112,11 +137,15 @@ def evaluate_runs(
     threshold: int | None = None,
     test: StatTest | None = None,
     max_p: float | None = None,
+    splits: list[str] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Evaluation:
-    """Score each retriever's latest stored run on `query_set` and test every pair of retrievers.
+    """Score a run of each retriever on `query_set` (its `splits` only, when given) and test every pair.
 
-    Raises NoStoredRun when a retriever has no run on the set, JudgmentsError when the judgments
-    asked for do not exist, and EvaluationError for anything else that makes the evaluation empty.
+    `retrievers` are registered retrievers (`NAME` or `NAME/MODE`), each scored on a run that matches it as it
+    is now (made first when there is none, with `progress`), or stored runs asked for by name. Raises
+    NoStoredRun, JudgmentsError when the judgments asked for do not exist, and EvaluationError for anything
+    else that makes the evaluation empty.
     """
     settings = ws.settings.evaluation
     threshold = threshold or settings.threshold
@@ -129,24 +158,27 @@ def evaluate_runs(
     if len(retrievers) > MAX_RETRIEVERS:
         raise EvaluationError(f"compare at most {MAX_RETRIEVERS} retrievers at once")
 
-    qrels = load_qrels(ws, query_set, judgments)
+    qrels = load_qrels(ws, query_set, judgments, splits)
     queries = query_store.load_queries(ws.db, query_set)
-    in_set = set(queries["query_id"])
-    relevant = {q: docs for q, docs in qrels.relevant(threshold).items() if q in in_set}
+    scope = _scope(ws, query_set, queries, splits)
+    relevant = {q: docs for q, docs in qrels.relevant(threshold).items() if q in scope}
+    skipped = _skipped(scope, qrels, relevant, threshold)
     if not relevant:
         raise EvaluationError(
-            f"no query of set {query_set!r} has a document graded {threshold} or more by {qrels.source!r}"
+            f"no query of set {query_set!r}{_in(splits)} has a document graded {threshold} or more by {qrels.source!r}"
         )
-    runs = {r: ensure_run(ws, r, query_set) for r in retrievers}
+    depth = run_depth(metrics)
+    runs = {r: resolve_run(ws, r, query_set, depth=depth, progress=progress) for r in retrievers}
 
     ranx_qrels = RanxQrels.from_dict({q: qrels.grades[q] for q in relevant})
     ranx_runs = []
-    for retriever, run_name in runs.items():
+    for retriever, used in runs.items():
         # ranx cannot hold a run without any document; one that found nothing scores 0 on every query.
-        scores = ranking(ws, run_name) or {query: {_NOTHING_FOUND: 0.0} for query in relevant}
-        run = RanxRun.from_dict(scores, name=retriever)
+        scores = {q: docs for q, docs in ranking(ws, used.run).items() if q in relevant}
+        run = RanxRun.from_dict(scores or {query: {_NOTHING_FOUND: 0.0} for query in relevant}, name=retriever)
         ranx_runs.append(run.make_comparable(ranx_qrels))
     names = {m: _ranx_name(m, threshold) for m in metrics}
+    testable = len(relevant) >= settings.min_test_queries
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="unsafe cast from")  # numba, inside ranx's metrics
         warnings.simplefilter("ignore", RuntimeWarning)  # scipy on identical scores; the p-value is handled below
@@ -155,7 +187,7 @@ def evaluate_runs(
             ranx_runs,
             list(names.values()),
             stat_test=test,
-            n_permutations=settings.permutations,
+            n_permutations=settings.permutations if testable else 100,
             max_p=max_p,
         )
 
@@ -163,8 +195,16 @@ def evaluate_runs(
     for i, a in enumerate(retrievers):
         for b in retrievers[i + 1 :]:
             for metric, ranx_name in names.items():
-                outcome = report.comparisons[a, b][ranx_name]
-                p_value = float(outcome["p_value"])
+                if not testable:
+                    note = (
+                        f"n/a: {len(relevant)} evaluated queries, a {TEST_NAMES[test]} needs at least "
+                        f"{settings.min_test_queries} ([evaluation] min_test_queries)"
+                    )
+                    significance.append(
+                        Significance(a=a, b=b, metric=metric, test=test, p_value=None, significant=False, note=note)
+                    )
+                    continue
+                p_value = float(report.comparisons[a, b][ranx_name]["p_value"])
                 # Identical per-query scores make the t statistic 0/0: no evidence of a difference.
                 p_value = 1.0 if math.isnan(p_value) else p_value
                 if test == "fisher":
@@ -176,23 +216,69 @@ def evaluate_runs(
                     Significance(a=a, b=b, metric=metric, test=test, p_value=p_value, significant=p_value <= max_p)
                 )
     texts = dict(zip(queries["query_id"], queries["text"], strict=True))
+    order = sorted(relevant, key=natural_key)
     return Evaluation(
         query_set=query_set,
+        splits=splits,
         judgments=qrels.source,
         threshold=threshold,
         test=test,
         max_p=max_p,
         runs=runs,
         queries=len(relevant),
+        set_queries=len(scope),
+        skipped_queries=skipped,
+        warnings=_warnings(len(relevant), len(scope), qrels.source, runs),
         metrics={r: {m: float(report.results[r][n]) for m, n in names.items()} for r in retrievers},
         significance=significance,
         per_query={
-            run.name: {m: {q: float(s) for q, s in run.scores[n].items()} for m, n in names.items()}
-            for run in ranx_runs
+            run.name: {m: {q: float(run.scores[n][q]) for q in order} for m, n in names.items()} for run in ranx_runs
         },
-        query_text={q: texts[q] for q in relevant},
+        query_text={q: texts[q] for q in order},
         divisions=_query_divisions(ws, queries, relevant),
     )
+
+
+def _in(splits: list[str] | None) -> str:
+    return f" (split {', '.join(splits)})" if splits else ""
+
+
+def _scope(ws: Workspace, query_set: str, queries: pd.DataFrame, splits: list[str] | None) -> list[str]:
+    """The queries an evaluation is about: the set's, or its chosen splits', in natural order."""
+    if not splits:
+        return sorted(queries["query_id"], key=natural_key)
+    own = set_splits(ws, query_set)
+    return sorted({q for s in splits for q in own.get(s, [])} & set(queries["query_id"]), key=natural_key)
+
+
+def _skipped(scope: list[str], qrels: Qrels, relevant: dict[str, set[str]], threshold: int) -> list[SkippedQuery]:
+    return [
+        SkippedQuery(
+            query_id=q,
+            reason=f"no document graded {threshold} or more by {qrels.source}"
+            if q in qrels.grades
+            else f"no judgment from {qrels.source}",
+        )
+        for q in scope
+        if q not in relevant
+    ]
+
+
+def _warnings(evaluated: int, in_scope: int, source: str, runs: dict[str, UsedRun]) -> list[str]:
+    """What makes the figures less trustworthy than they look."""
+    found = []
+    if evaluated < MIN_RELIABLE_QUERIES:
+        found.append(
+            f"only {evaluated} queries were evaluated (fewer than {MIN_RELIABLE_QUERIES}): differences between "
+            "retrievers are not reliable"
+        )
+    if evaluated * 2 < in_scope:
+        found.append(
+            f"only {evaluated} of the {in_scope} queries were evaluated (fewer than half): the rest have no relevant "
+            f"judgment from {source}; another judgment source may cover more"
+        )
+    found += [f"{name}: {used.note}" for name, used in runs.items() if used.note]
+    return found
 
 
 def _query_divisions(ws: Workspace, queries: pd.DataFrame, relevant: dict[str, set[str]]) -> dict[str, str]:

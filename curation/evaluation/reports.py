@@ -7,8 +7,10 @@ from typing import Literal
 
 import pandas as pd
 
+from curation.core import natural_key
 from curation.evaluation.errors import EvaluationError
 from curation.evaluation.metrics import Evaluation
+from curation.evaluation.settings import TEST_NAMES
 
 ReportFormat = Literal["csv", "markdown", "latex"]
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -43,7 +45,8 @@ def drill_down(evaluation: Evaluation, a: str, b: str, metric: str) -> pd.DataFr
     )
     frame["delta"] = frame[b] - frame[a]
     frame["change"] = ["better" if d > 1e-12 else "worse" if d < -1e-12 else "same" for d in frame["delta"]]
-    return frame.sort_values(["delta", "query_id"], ignore_index=True)
+    order = sorted(range(len(frame)), key=lambda i: (frame["delta"].iloc[i], natural_key(frame["query_id"].iloc[i])))
+    return frame.iloc[order].reset_index(drop=True)
 
 
 def by_division(evaluation: Evaluation) -> pd.DataFrame:
@@ -107,14 +110,30 @@ def report(evaluation: Evaluation, fmt: ReportFormat) -> str:
             for m, value in values.items()
         ]
         return pd.DataFrame(rows).to_csv(index=False)
-    note = (
-        f"{evaluation.queries} queries of {evaluation.query_set}, judgments {evaluation.judgments}; "
-        f"letters mark a significant win ({evaluation.test} test, p <= {evaluation.max_p})."
-    )
+    note = describe(evaluation)
     if fmt == "markdown":
         return marked_table(evaluation).to_markdown(index=False) + f"\n\n{note}\n"
     table = marked_table(evaluation, latex=True)
     return table.to_latex(index=False, escape=False, caption=_latex_escape(note), label="tab:evaluation")
+
+
+def describe(evaluation: Evaluation) -> str:
+    """What a report's table rests on: queries evaluated, judgments, the test, and every warning."""
+    scope = f"{evaluation.query_set}" + (f" (split {', '.join(evaluation.splits)})" if evaluation.splits else "")
+    runs = "; ".join(
+        f"{name}: run {used.run}" + (" (frozen)" if used.frozen else "") for name, used in evaluation.runs.items()
+    )
+    tested = [s for s in evaluation.significance if s.p_value is not None]
+    if tested or not evaluation.significance:
+        letters = f"letters mark a significant win ({TEST_NAMES[evaluation.test]}, p <= {evaluation.max_p})."
+    else:
+        letters = f"significance n/a ({evaluation.significance[0].note.removeprefix('n/a: ')})."  # type: ignore[union-attr]
+    parts = [
+        f"{evaluation.queries} of {evaluation.set_queries} queries of {scope} evaluated, judgments "
+        f"{evaluation.judgments}; {letters} Runs: {runs}.",
+        *(f"Warning: {w}." for w in evaluation.warnings),
+    ]
+    return " ".join(parts)
 
 
 def _latex_escape(text: str) -> str:

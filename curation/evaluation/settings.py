@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 StatTest = Literal["student", "fisher"]
+TEST_NAMES: dict[str, str] = {"student": "paired t-test", "fisher": "Fisher randomization test"}
 DEFAULT_METRICS = ("mrr@1", "mrr@5", "ndcg@1", "ndcg@5", "ndcg@10", "recall@100")
 
 
@@ -20,9 +21,12 @@ class EvaluationSettings(BaseModel):
         default_factory=lambda: list(DEFAULT_METRICS), description="metrics reported when none are asked for"
     )
     threshold: int = Field(1, ge=1, le=3, description="lowest grade that counts as relevant in binary metrics")
-    test: StatTest = Field("student", description="paired significance test: student (t-test) or fisher")
+    test: StatTest = Field("student", description="paired significance test: student (paired t-test) or fisher")
     max_p: float = Field(0.05, gt=0, lt=1, description="p-value under which a difference is marked significant")
     permutations: int = Field(1000, ge=100, description="permutations of the Fisher randomization test")
+    min_test_queries: int = Field(
+        10, ge=2, description="evaluated queries a significance test needs; with fewer it is reported n/a"
+    )
 
 
 class ExportSettings(BaseModel):

@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING
 import orjson
 from pydantic import BaseModel
 
-from curation.core import QRELS_HEADER, InputError, ProgressCallback, Reject, benchmark_annotator, save_rejects
+from curation.core import (
+    QRELS_HEADER,
+    InputError,
+    ProgressCallback,
+    Reject,
+    benchmark_annotator,
+    qrels_source,
+    save_rejects,
+)
 from curation.ingest.load import IngestOptions, ingest
 from curation.ingest.urls import normalize_url
 from store import documents as document_store
@@ -34,15 +42,18 @@ def import_benchmark(
 ) -> BenchmarkImport:
     """Read `corpus.jsonl`, `queries.jsonl` and every `qrels/*.tsv` of a BEIR folder.
 
-    Qrels are stored as judgments by annotator `benchmark:<name>`; a score of 0 is kept as an
-    explicit "not relevant". Re-importing replaces that annotator's judgments instead of doubling them.
+    Documents new to the workspace join collection `name`; stored ones keep their collection (re-importing an
+    exported half must not move the corpus), and every corpus document is recorded as a member of the
+    benchmark. Qrels are stored as judgments by annotator `benchmark:<name>`, each file `qrels/<split>.tsv`
+    naming the split its queries belong to; a score of 0 is kept as an explicit "not relevant". Re-importing
+    replaces that annotator's judgments instead of doubling them.
     """
     corpus = folder / "corpus.jsonl"
     queries_file = folder / "queries.jsonl"
     for required in (corpus, queries_file):
         if not required.is_file():
             raise InputError(f"{folder}: not a BEIR folder ({required.name} is missing)")
-    docs = ingest(ws, [corpus], IngestOptions(format="beir", collection=name), progress)
+    docs = ingest(ws, [corpus], IngestOptions(format="beir", new_collection=name, benchmark=name), progress)
 
     rejects: list[Reject] = []
     queries = import_queries(ws, queries_file, name, origin="benchmark", rejects=rejects)
@@ -117,7 +128,7 @@ def _read_qrels(path: Path, known_queries: set[str], rejects: list[Reject]) -> l
     """Rows of a BEIR qrels TSV (header line optional, CRLF or LF line ends) or of TREC qrels
     (`query 0 doc grade`, whitespace-separated), told apart line by line."""
     rows: list[dict[str, object]] = []
-    source = f"qrels/{path.name}"
+    source = qrels_source(path.name)
     with open(path, newline="", encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             fields = line.rstrip("\r\n").split("\t")

@@ -52,6 +52,10 @@ class IngestOptions(BaseModel):
     collection: str | None = Field(None, description="assign every row to this collection")
     division: str | None = Field(None, description="assign every row to this division")
     document_type: str | None = Field(None, description="assign every row this document type")
+    new_collection: str | None = Field(
+        None, description="collection of the documents this ingest inserts; stored documents keep theirs"
+    )
+    benchmark: str | None = Field(None, description="record every row as a document of this benchmark's corpus")
     column_map: dict[str, str] = Field(default_factory=dict, description="document field -> input column")
 
 
@@ -139,7 +143,7 @@ def ingest(
             "started_at": started,
             "paths": [str(p) for p in paths],
             "format": ",".join(sorted(formats)) or options.format,
-            "collection": options.collection,
+            "collection": options.collection or options.new_collection,
             "read": result.read,
             "rejected": result.rejected,
             "duplicates": result.duplicates,
@@ -147,7 +151,15 @@ def ingest(
         }
         collection_store.save_collection_names(ws.db, _collection_names(files, options))
         if staging.rows:
-            counts = document_store.merge_staged(ws.db, staging.glob, now=_now(), taxonomy=TAXONOMY, log=log)
+            counts = document_store.merge_staged(
+                ws.db,
+                staging.glob,
+                now=_now(),
+                taxonomy=TAXONOMY,
+                log=log,
+                new_collection=options.new_collection,
+                benchmark=options.benchmark,
+            )
             result.inserted, result.updated, result.unchanged = (
                 counts["inserted"],
                 counts["updated"],

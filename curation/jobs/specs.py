@@ -104,6 +104,7 @@ def eval_job(
     retrievers: Sequence[str],
     queries: str,
     *,
+    split: str | None = None,
     judgments: str | None = None,
     metrics: Sequence[str] | None = None,
     threshold: int | None = None,
@@ -113,6 +114,7 @@ def eval_job(
     options = {
         "--retrievers": ",".join(retrievers),
         "--queries": queries,
+        "--split": split,
         "--judgments": judgments,
         "--metrics": ",".join(metrics) if metrics else None,
         "--threshold": threshold,

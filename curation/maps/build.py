@@ -24,9 +24,9 @@ from pydantic import BaseModel
 
 from curation.core import ProgressCallback
 from curation.maps.errors import MapBusy, MapError
-from curation.retrieval import current_table, document_vectors, searchable_retrievers, table_name
+from curation.retrieval import current_fingerprint, current_table, document_vectors, searchable_retrievers, table_name
 from embeddings import projection
-from embeddings.registry import fingerprint, get_spec
+from embeddings.registry import get_spec
 from store import maps as map_store
 from store import vectors
 from store.locks import job_lock
@@ -165,14 +165,14 @@ def _plan(ws: Workspace, retriever: str, *, refit: bool) -> _Plan:
     refit = (
         refit
         or record is None
-        or record["fingerprint"] != fingerprint(spec)
+        or record["fingerprint"] != current_fingerprint(ws, retriever)
         or not (ws.maps_dir / record["reducer"]).is_file()
         or (record["fitted_on"] < settings.sample_size and len(hashes) > settings.refit_growth * record["fitted_on"])
     )
     if refit:
-        return _Plan(fingerprint(spec), hashes, record, True, place=sorted(hashes))
+        return _Plan(current_fingerprint(ws, retriever), hashes, record, True, place=sorted(hashes))
     place, remove = map_store.pending(ws.db, retriever, present)
-    return _Plan(fingerprint(spec), hashes, record, False, place=place, remove=remove)
+    return _Plan(current_fingerprint(ws, retriever), hashes, record, False, place=place, remove=remove)
 
 
 def _vectors(

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from curation.retrieval.embed_job import table_name
-from embeddings.registry import RetrieverSpec, availability, fingerprint
+from curation.retrieval.embed_job import current_fingerprint, table_name
+from embeddings.registry import RetrieverSpec, availability
 from store import documents as document_store
 from store import vectors
 
@@ -41,7 +41,7 @@ def _coverage(ws: Workspace, name: str, spec: RetrieverSpec) -> RetrieverCoverag
     table = table_name(name)
     found = availability(name, spec, ws.root)
     counts = document_store.vector_coverage(ws.db, vectors.present_documents(ws.vectors_dir, table))
-    if vectors.fingerprint(ws.vectors_dir, table) not in (None, fingerprint(spec)):
+    if vectors.fingerprint(ws.vectors_dir, table) not in (None, current_fingerprint(ws, name)):
         counts = {**counts, "current": 0, "stale": counts["current"] + counts["stale"]}
     return RetrieverCoverage(
         name=name,

@@ -18,7 +18,7 @@ from curation.core import ProgressCallback, retrieval_text
 from embeddings.chunking import Chunker
 from embeddings.device import pick_device
 from embeddings.quantization import to_storage
-from embeddings.registry import fingerprint, get_spec, model_location
+from embeddings.registry import get_spec, model_location, retriever_fingerprint, revision
 from store import documents as document_store
 from store import vectors
 from store.locks import job_lock
@@ -55,7 +55,19 @@ def open_encoder(ws: Workspace, retriever: str, *, device: str | None = None, ba
     spec = get_spec(ws.settings.retrievers, retriever)
     location = model_location(retriever, spec, ws.root)
     chosen = pick_device(device or ws.settings.embedding.device)
-    return load_encoder(spec, location, device=chosen, batch_size=batch_size or ws.settings.embedding.batch_size)
+    return load_encoder(
+        spec,
+        location,
+        device=chosen,
+        batch_size=batch_size or ws.settings.embedding.batch_size,
+        revision=revision(retriever, spec, ws.root),
+    )
+
+
+def current_fingerprint(ws: Workspace, retriever: str) -> str:
+    """What a retriever's vectors, runs and maps must have been made under to be current: its settings and
+    the revision of its weights here."""
+    return retriever_fingerprint(retriever, get_spec(ws.settings.retrievers, retriever), ws.root)
 
 
 def embed(
@@ -76,7 +88,7 @@ def embed(
     name = table_name(retriever)
     encoder = None if spec.kind == "bm25" else open_encoder(ws, retriever, device=device, batch_size=batch_size)
     chunker = encoder.chunker() if encoder else Chunker(spec.chunk_tokens, spec.chunk_overlap)
-    table_fingerprint = fingerprint(spec)
+    table_fingerprint = current_fingerprint(ws, retriever)
     embedded = passages = 0
     with _embed_lock(ws, retriever):
         if vectors.fingerprint(ws.vectors_dir, name) not in (None, table_fingerprint):
@@ -91,7 +103,7 @@ def embed(
         for batch in (todo[start : start + step] for start in range(0, len(todo), step)):
             docs = document_store.get_documents(ws.db, [doc_id for doc_id, _ in batch])
             rows = _passage_rows(docs, chunker)
-            vecs = to_storage(encoder.encode_passages(rows["text"]), spec.precision) if encoder else None
+            vecs = to_storage(encoder.encode_passages(rows["encode"]), spec.precision) if encoder else None
             replace = [doc_id for doc_id, has_vectors in batch if has_vectors]
             vectors.write_documents(
                 ws.vectors_dir,
@@ -116,15 +128,17 @@ def embed(
 
 
 def _passage_rows(docs: list[dict[str, object]], chunker: Chunker) -> dict[str, list[object]]:
-    """Columns of the passages of `docs`, in document order."""
+    """Columns of the passages of `docs`, in document order, with the text each passage is encoded from
+    (`encode`: the passage itself, or the whole document when truncating, which the model cuts itself)."""
     rows: dict[str, list[object]] = {
-        key: [] for key in ("doc_id", "passage", "text", "content_hash", *vectors.FILTER_COLUMNS)
+        key: [] for key in ("doc_id", "passage", "text", "encode", "content_hash", *vectors.FILTER_COLUMNS)
     }
     texts = [retrieval_text(str(doc["title"]), str(doc["text"])) for doc in docs]
-    for doc, passages in zip(docs, chunker.split(texts), strict=True):
+    for doc, text, passages in zip(docs, texts, chunker.split(texts), strict=True):
         for index, passage in enumerate(passages):
             rows["passage"].append(index)
             rows["text"].append(passage)
+            rows["encode"].append(text if chunker.first_only else passage)
             for key in ("doc_id", "content_hash", *vectors.FILTER_COLUMNS):
                 rows[key].append(doc[key])
     return rows

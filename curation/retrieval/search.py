@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -12,10 +12,11 @@ import pyarrow as pa
 from pydantic import BaseModel
 
 from curation.core import ProgressCallback
-from curation.retrieval.embed_job import open_encoder, table_name
+from curation.retrieval.embed_job import open_encoder
 from curation.retrieval.errors import SearchError
+from curation.retrieval.tables import SIGN_MODE, current_table, sign_table
 from embeddings.quantization import hamming_similarity, rescore, to_storage
-from embeddings.registry import RetrieverSpec, fingerprint, get_spec
+from embeddings.registry import RetrieverSpec, get_spec
 from store import documents as document_store
 from store import vectors
 from store.settings import VectorSettings
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
 
 Mode = Literal["vector", "fts", "hybrid"]
 MODES: tuple[Mode, ...] = ("vector", "fts", "hybrid")
+RunMode = Literal["vector", "fts", "hybrid", "binary"]
+RUN_MODES: tuple[RunMode, ...] = (*MODES, SIGN_MODE)
+EXACT_BLOCK_ROWS = 32_768  # passages scored per matrix product in exact search
 PASSAGES_PER_DOCUMENT = 4  # first guess of passages fetched per wanted document; grown when short
 Ranked = list[tuple[str, float, str]]  # (doc_id, score, best passage), best first
 
@@ -63,8 +67,8 @@ def search(
     if not query.strip():
         raise SearchError("the query is empty")
     searcher = Searcher.open(ws, retriever, mode)
-    vector = searcher.encode([query])[0] if searcher.encoder else None
-    ranked = searcher.ranked(query, vector, k=k, where=where, restrict_to=restrict_to)
+    vector = searcher.encode([query]) if searcher.encoder else None
+    ranked = searcher.ranked_many([query], vector, k=k, where=where, restrict_to=restrict_to)[0]
     docs = {doc["doc_id"]: doc for doc in document_store.get_documents(ws.db, [doc_id for doc_id, _, _ in ranked])}
     hits = []
     for rank, (doc_id, score, passage) in enumerate(ranked, start=1):
@@ -87,25 +91,35 @@ def filter_clause(**values: Collection[str]) -> str | None:
 
 @dataclass
 class Searcher:
-    """A retriever ready to search: its table checked, its model loaded when the mode needs one."""
+    """A retriever ready to search: its table opened once, its model loaded when the mode needs one.
+
+    Mode `binary` searches the 1-bit copy of a dense float retriever's vectors by Hamming distance, as SDE
+    serves a binary index (see `sign_table`); it is offered to runs and evaluation, not to live search.
+    """
 
     ws: Workspace
     retriever: str
     spec: RetrieverSpec
     table: str
-    mode: Mode
+    mode: RunMode
     encoder: Encoder | None
+    passages: vectors.Passages
+    per_document: int
 
     @classmethod
-    def open(cls, ws: Workspace, retriever: str, mode: Mode) -> Searcher:
+    def open(cls, ws: Workspace, retriever: str, mode: RunMode) -> Searcher:
         spec = get_spec(ws.settings.retrievers, retriever)
         if spec.kind == "bm25":
-            if mode == "hybrid":
-                raise SearchError(f"{retriever!r} is full-text only; hybrid search needs a dense retriever")
+            if mode in ("hybrid", SIGN_MODE):
+                raise SearchError(f"{retriever!r} is full-text only; {mode} search needs a dense retriever")
             mode = "fts"
-        table = current_table(ws, retriever)
+        table = sign_table(ws, retriever) if mode == SIGN_MODE else current_table(ws, retriever)
         encoder = open_encoder(ws, retriever) if mode != "fts" else None
-        return cls(ws, retriever, spec, table, mode, encoder)
+        passages = vectors.passage_count(ws.vectors_dir, table)
+        documents = vectors.document_count(ws.vectors_dir, table) or 1
+        # Passages fetched per wanted document: exactly one where every document is one passage.
+        per_document = 1 if passages <= documents else min(PASSAGES_PER_DOCUMENT, math.ceil(2 * passages / documents))
+        return cls(ws, retriever, spec, table, mode, encoder, vectors.Passages(ws.vectors_dir, table), per_document)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         assert self.encoder is not None
@@ -119,95 +133,166 @@ class Searcher:
         restrict_to: Collection[str] | None = None,
         progress: ProgressCallback | None = None,
     ) -> dict[str, Ranked]:
-        if not queries:
-            return {}
-        texts = list(queries.values())
-        query_vectors = self.encode(texts) if self.encoder else [None] * len(texts)
+        """Top `k` per query id of {query_id: text}: queries encoded and searched in batches of
+        `[vectors] query_batch`, progress reported after each batch."""
+        ids = list(queries)
+        step = self.ws.settings.vectors.query_batch
         result: dict[str, Ranked] = {}
-        for done, (query_id, text, vector) in enumerate(zip(queries, texts, query_vectors, strict=True), start=1):
-            result[query_id] = self.ranked(text, vector, k=k, restrict_to=restrict_to)
+        if progress:
+            progress(0, len(ids))
+        for start in range(0, len(ids), step):
+            chunk = ids[start : start + step]
+            texts = [queries[q] for q in chunk]
+            query_vectors = self.encode(texts) if self.encoder else None
+            ranked = self.ranked_many(texts, query_vectors, k=k, restrict_to=restrict_to, exact=True)
+            result.update(zip(chunk, ranked, strict=True))
             if progress:
-                progress(done, len(queries))
+                progress(len(result), len(ids))
         return result
 
-    def ranked(
+    def ranked_many(
         self,
-        query: str,
-        vector: np.ndarray | None,
+        texts: list[str],
+        query_vectors: np.ndarray | None,
         *,
         k: int,
         where: str | None = None,
         restrict_to: Collection[str] | None = None,
-    ) -> Ranked:
-        """Best passage per document, `k` documents; fetches more passages until k documents are found."""
+        exact: bool = False,
+    ) -> list[Ranked]:
+        """Best passage per document, `k` documents per query; fetches more passages for the queries whose
+        passages fell on fewer than k documents. With `exact` (a run's batch of queries), float vectors are
+        searched exactly by one scan of the table for the whole batch instead of the ANN index."""
         allowed = None if restrict_to is None else set(restrict_to)
         if allowed is not None and not allowed:
-            return []
+            return [[] for _ in texts]
         clauses = [f"({where})"] if where else []
         prefilter = allowed is not None and len(allowed) <= self.ws.settings.vectors.prefilter_max_ids
         if prefilter and allowed is not None:
             clauses.append(vectors.in_list("doc_id", sorted(allowed)))
         condition = " AND ".join(clauses) or None
-        limit = k * PASSAGES_PER_DOCUMENT
-        while True:
+        result: list[Ranked] = [[] for _ in texts]
+        pending = list(range(len(texts)))
+        limit = k * self.per_document
+        while pending:
             try:
-                rows = self._fetch(query, vector, limit, condition)
+                if exact and not where and self.mode == "vector" and self.spec.precision != "binary":
+                    assert query_vectors is not None
+                    fetched = exact_nearest(self.passages, query_vectors[pending], limit=limit, allowed=allowed)
+                else:
+                    fetched = self._fetch(texts, query_vectors, pending, limit, condition)
             except ValueError as exc:
                 if not where:
                     raise
                 raise SearchError(f"invalid filter {where!r}: {exc}") from None
-            best: dict[str, tuple[float, str]] = {}
-            for doc_id, score, passage in rows:
-                if doc_id not in best and (allowed is None or prefilter or doc_id in allowed):
-                    best[doc_id] = (score, passage)
-            if len(best) >= k or len(rows) < limit:
-                return [(doc_id, score, passage) for doc_id, (score, passage) in list(best.items())[:k]]
-            limit *= 4
+            short = []
+            for index, rows in zip(pending, fetched, strict=True):
+                best: dict[str, tuple[float, str]] = {}
+                for doc_id, score, passage in rows:
+                    if doc_id not in best and (allowed is None or prefilter or doc_id in allowed):
+                        best[doc_id] = (score, passage)
+                result[index] = [(doc_id, score, passage) for doc_id, (score, passage) in list(best.items())[:k]]
+                if len(best) < k and len(rows) >= limit:
+                    short.append(index)
+            pending, limit = short, limit * 4
+        return result
 
-    def _fetch(self, query: str, vector: np.ndarray | None, limit: int, where: str | None) -> Ranked:
-        """`limit` passages, best first, with a similarity score (larger is better)."""
+    def _fetch(
+        self, texts: list[str], query_vectors: np.ndarray | None, indices: list[int], limit: int, where: str | None
+    ) -> list[Ranked]:
+        """`limit` passages per query of `indices`, best first, with a similarity score (larger is better)."""
         settings = self.ws.settings.vectors
         if self.mode == "fts":
-            found = vectors.full_text(self.ws.vectors_dir, self.table, query, limit=limit, where=where)
-            return _rows(found, found["_score"].to_numpy())
-        assert vector is not None and self.spec.metric is not None
+            found = [self.passages.full_text(texts[i], limit=limit, where=where) for i in indices]
+            return [_rows(f, f["_score"].to_numpy()) for f in found]
+        assert query_vectors is not None and self.spec.metric is not None
         if self.mode == "hybrid":
-            stored = to_storage(vector[None, :], self.spec.precision)[0]
-            found = vectors.hybrid(
-                self.ws.vectors_dir, self.table, stored, query,
-                limit=limit, where=where, metric=self.spec.metric, settings=settings,
-            )  # fmt: skip
-            return _rows(found, found["_relevance_score"].to_numpy())
+            results = []
+            for i in indices:
+                stored = to_storage(query_vectors[i][None, :], self.spec.precision)[0]
+                f = self.passages.hybrid(
+                    stored, texts[i], limit=limit, where=where, metric=self.spec.metric, settings=settings
+                )
+                results.append(_rows(f, f["_relevance_score"].to_numpy()))
+            return results
+        rescore_factor = settings.binary_rescore if self.spec.precision == "binary" else 0
         return nearest_passages(
-            self.ws.vectors_dir, self.table, vector, binary=self.spec.precision == "binary",
-            limit=limit, where=where, settings=settings,
+            self.passages, query_vectors[indices], binary=self.mode == SIGN_MODE or self.spec.precision == "binary",
+            rescore_factor=rescore_factor, limit=limit, where=where, settings=settings,
         )  # fmt: skip
 
 
 def nearest_passages(
-    vectors_dir: Path,
-    table: str,
-    vector: np.ndarray,
+    passages: vectors.Passages,
+    query_vectors: np.ndarray,
     *,
     binary: bool,
+    rescore_factor: int,
     limit: int,
     where: str | None,
     settings: VectorSettings,
-) -> Ranked:
-    """The `limit` passages nearest a float query vector: cosine for float tables; for binary ones,
-    Hamming distance, then (with `binary_rescore`) the float query re-scores the top candidates."""
-    rescored = binary and settings.binary_rescore > 0
-    found = vectors.nearest(
-        vectors_dir, table, to_storage(vector[None, :], "binary")[0] if binary else vector,
-        limit=limit * (settings.binary_rescore if rescored else 1), where=where,
+) -> list[Ranked]:
+    """The `limit` passages nearest each float query vector, searched in one call: cosine for float tables;
+    for binary ones, Hamming distance, then (with `rescore_factor`) the float query re-scores the top
+    candidates."""
+    rescored = binary and rescore_factor > 0
+    found = passages.nearest(
+        to_storage(query_vectors, "binary") if binary else query_vectors,
+        limit=limit * (rescore_factor if rescored else 1), where=where,
         metric="hamming" if binary else "cosine", settings=settings, with_vectors=rescored,
     )  # fmt: skip
-    if not binary:
-        return _rows(found, 1.0 - found["_distance"].to_numpy())
-    if not rescored:
-        return _rows(found, hamming_similarity(found["_distance"].to_numpy(), vector.shape[0]))
-    packed = found["vector"].combine_chunks().flatten().to_numpy().reshape(found.num_rows, -1)
-    return _rows(found, rescore(vector, packed, vector.shape[0]))[:limit]
+    owner = found["query_index"].to_numpy()
+    distances = found["_distance"].to_numpy()
+    packed = found["vector"].combine_chunks().flatten().to_numpy().reshape(found.num_rows, -1) if rescored else None
+    dimension = query_vectors.shape[1]
+    results = []
+    for index, vector in enumerate(query_vectors):
+        rows = np.flatnonzero(owner == index)
+        if not binary:
+            scores = 1.0 - distances[rows]
+        elif packed is None:
+            scores = hamming_similarity(distances[rows], dimension)
+        else:
+            scores = rescore(vector, packed[rows], dimension)
+        results.append(_rows(found.take(rows), scores)[:limit])
+    return results
+
+
+def exact_nearest(
+    passages: vectors.Passages, query_vectors: np.ndarray, *, limit: int, allowed: set[str] | None
+) -> list[Ranked]:
+    """The `limit` passages of highest cosine similarity to each query, exactly: the table is read once, block by
+    block, for all the queries (a batch of a run), each block scored by one matrix product and merged into a
+    running top `limit`. For many queries this is faster than one index search each, and it is exact, as the
+    evaluators of MTEB and sentence-transformers are."""
+    queries = _unit(np.asarray(query_vectors, dtype=np.float32))
+    count = len(queries)
+    scores = np.empty((count, 0), dtype=np.float32)
+    doc_ids = np.empty((count, 0), dtype=object)
+    texts = np.empty((count, 0), dtype=object)
+    for batch in passages.scan(("doc_id", "text", "vector"), batch_rows=EXACT_BLOCK_ROWS):
+        ids = np.array(batch["doc_id"].to_pylist(), dtype=object)
+        keep = np.fromiter((d in allowed for d in ids), bool, len(ids)) if allowed is not None else slice(None)
+        column = batch["vector"]
+        block = column.flatten().to_numpy(zero_copy_only=False).reshape(len(batch), column.type.list_size)[keep]
+        if not len(block):
+            continue
+        block_scores = queries @ _unit(block.astype(np.float32, copy=False)).T
+        take = min(limit, block_scores.shape[1])
+        top = np.argpartition(-block_scores, take - 1, axis=1)[:, :take]
+        scores = np.concatenate([scores, np.take_along_axis(block_scores, top, axis=1)], axis=1)
+        doc_ids = np.concatenate([doc_ids, ids[keep][top]], axis=1)
+        texts = np.concatenate([texts, np.array(batch["text"].to_pylist(), dtype=object)[keep][top]], axis=1)
+        if scores.shape[1] > limit:
+            best = np.argpartition(-scores, limit - 1, axis=1)[:, :limit]
+            scores, doc_ids, texts = (np.take_along_axis(a, best, axis=1) for a in (scores, doc_ids, texts))
+    order = np.argsort(-scores, axis=1, kind="stable")
+    return [[(str(doc_ids[i, j]), float(scores[i, j]), str(texts[i, j])) for j in order[i]] for i in range(count)]
+
+
+def _unit(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.where(norms > 0, norms, 1.0)
 
 
 def _rows(found: pa.Table, scores: np.ndarray) -> Ranked:
@@ -216,30 +301,3 @@ def _rows(found: pa.Table, scores: np.ndarray) -> Ranked:
     texts = found["text"].to_pylist()
     order = np.argsort(-scores, kind="stable")
     return [(doc_ids[i], float(scores[i]), texts[i]) for i in order]
-
-
-def current_table(ws: Workspace, retriever: str) -> str:
-    """The vector table of a retriever whose vectors exist and match its settings; SearchError saying what
-    to run otherwise."""
-    table = table_name(retriever)
-    built = vectors.fingerprint(ws.vectors_dir, table)
-    if built is None:
-        raise SearchError(
-            f"retriever {retriever!r} has no vectors yet; run `sde-workbench embed --retriever {retriever}` "
-            "or use the Embed page"
-        )
-    if built != fingerprint(get_spec(ws.settings.retrievers, retriever)):
-        raise SearchError(
-            f"retriever {retriever!r} changed in workbench.toml since its vectors were made; "
-            f"run `sde-workbench embed --retriever {retriever}` to rebuild them"
-        )
-    return table
-
-
-def searchable_retrievers(ws: Workspace) -> list[str]:
-    """Retrievers whose vectors exist and match their current settings."""
-    return [
-        name
-        for name, spec in ws.settings.retrievers.items()
-        if vectors.fingerprint(ws.vectors_dir, table_name(name)) == fingerprint(spec)
-    ]

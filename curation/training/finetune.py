@@ -34,6 +34,7 @@ from curation.core import ProgressCallback
 from curation.training.pairs import PAIR_COLUMNS
 from embeddings.device import pick_device
 from embeddings.registry import DEFAULT_RETRIEVERS, RetrieverSpec, model_location
+from embeddings.revision import write_revision
 
 if TYPE_CHECKING:
     from curation.core import Workspace
@@ -127,6 +128,7 @@ def finetune(ws: Workspace, options: FinetuneOptions, progress: ProgressCallback
     partial = models_dir / f".{options.out}.partial"
     shutil.rmtree(partial, ignore_errors=True)
     model.save(str(partial))
+    write_revision(partial)  # a new revision: vectors, runs and maps of an overwritten model go stale
     shutil.rmtree(model_dir, ignore_errors=True)
     partial.rename(model_dir)
     spec = base_spec.model_copy(

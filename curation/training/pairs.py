@@ -28,7 +28,7 @@ from curation.evaluation import (
     export_folder,
     plan_export,
 )
-from curation.retrieval import ensure_run, ranking
+from curation.retrieval import ranking, resolve_run
 from store import documents as document_store
 
 if TYPE_CHECKING:
@@ -56,24 +56,28 @@ def _write_pairs(ws: Workspace, staging: Path, plan: ExportPlan, options: Export
         q: sorted((d for d, g in docs.items() if g >= threshold), key=lambda d: (-docs[d], d))
         for q, docs in qrels.grades.items()
     }
-    queries = [q for ids in members.values() for q in ids if positives.get(q)]
+    queries = list(dict.fromkeys(q for ids in members.values() for q in ids if positives.get(q)))
     if options.negatives_from:
-        result.runs = [ensure_run(ws, options.negatives_from, options.query_set)]
+        depth = ws.settings.export.ranked_negatives_depth
+        result.runs = [resolve_run(ws, options.negatives_from, options.query_set, depth=depth).run]
     pools = _negative_pools(ws, qrels, positives, threshold, queries, result.runs, result.seed)
     passages = _passages(ws, {d for q in queries for d in positives[q] + [n for n, _ in pools[q]]})
 
     frames: dict[str, pd.DataFrame] = {}
     used: Counter[str] = Counter()
+    trained: list[str] = []
     for split, ids in members.items():
         rows = []
         for q in (q for q in ids if positives.get(q) and pools[q]):
+            if split == TRAIN:
+                trained.append(q)
             for j, doc in enumerate(positives[q]):
                 negative, source = pools[q][j % len(pools[q])]
                 if doc in passages and negative in passages:
                     rows.append((texts[q], passages[doc], passages[negative]))
                     used[source] += 1
         frames[split] = pd.DataFrame(rows, columns=list(PAIR_COLUMNS))
-    check_no_leak(frames[TRAIN]["anchor"], {s: [texts[q] for q in ids] for s, ids in members.items() if s != TRAIN})
+    check_no_leak({**members, TRAIN: trained}, plan.split_queries)
     if frames[TRAIN].empty:
         raise ExportError(
             f"no training pairs: no {TRAIN!r} query of {options.query_set!r} has a document graded "

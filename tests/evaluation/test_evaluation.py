@@ -88,6 +88,7 @@ def test_graded_ndcg_differs_from_binary_judgments(tiny: Workspace) -> None:
 
 
 def test_significance_is_the_paired_test_on_per_query_scores(tiny: Workspace) -> None:
+    tiny.update_settings("evaluation", "min_test_queries", 2)
     result = evaluate_runs(tiny, ["A", "B"], data.SET, metrics=["ndcg@5", "mrr@5"], test="student")
     assert [(s.a, s.b, s.metric) for s in result.significance] == [("A", "B", "ndcg@5"), ("A", "B", "mrr@5")]
     for s in result.significance:
@@ -98,6 +99,10 @@ def test_significance_is_the_paired_test_on_per_query_scores(tiny: Workspace) ->
     fisher = evaluate_runs(tiny, ["A", "B"], data.SET, metrics=["ndcg@5"], test="fisher")
     assert fisher.significance[0].test == "fisher"
     assert 0.0 < fisher.significance[0].p_value <= 1.0
+    tiny.update_settings("evaluation", "min_test_queries", 10)
+    too_few = evaluate_runs(tiny, ["A", "B"], data.SET, metrics=["ndcg@5"]).significance[0]
+    assert too_few.p_value is None and not too_few.significant
+    assert too_few.note.startswith("n/a: 3 evaluated queries, a paired t-test needs at least 10")
 
 
 def test_significant_win_is_marked_and_identical_runs_are_not(ws: Workspace, tmp_path: Path) -> None:
@@ -180,4 +185,5 @@ def test_clear_errors(tiny: Workspace) -> None:
     with pytest.raises(EvaluationError, match="graded 2 or more"):
         evaluate_runs(tiny, ["A"], data.SET, threshold=2, metrics=["mrr@5"])
     # A run's own name works as well as its retriever's.
-    assert evaluate_runs(tiny, ["A:tiny"], data.SET).runs == {"A:tiny": "A:tiny"}
+    used = evaluate_runs(tiny, ["A:tiny"], data.SET).runs["A:tiny"]
+    assert (used.run, used.made, used.frozen) == ("A:tiny", False, False)

@@ -15,6 +15,7 @@ from curation.evaluation import (
     ExportOptions,
     LeakError,
     SplitError,
+    SplitQuery,
     assign_splits,
     check_no_leak,
     export_benchmark,
@@ -26,6 +27,7 @@ from curation.retrieval import NoStoredRun
 from curation.training import export_pairs
 from store.runs import load_run
 from tests import judged_data as data
+from tests.judged_data import beir_slice
 
 
 @pytest.fixture
@@ -86,14 +88,17 @@ def test_split_is_deterministic_by_query_text_and_guarded(ws: Workspace, tmp_pat
     fractions = parse_split("train=0.6,dev=0.2,test=0.2")
     queries = {f"q{i}": f"question number {i}" for i in range(20)}
     queries["dup"] = "  Question NUMBER 3 "  # the same question as q3 under another id
-    first = assign_splits(queries, fractions, seed=7)
-    assert first == assign_splits(dict(reversed(list(queries.items()))), fractions, seed=7)
+    split_queries = {q: SplitQuery(t) for q, t in queries.items()}
+    first = assign_splits(split_queries, fractions, seed=7)
+    assert first == assign_splits(dict(reversed(list(split_queries.items()))), fractions, seed=7)
     assert first["dup"] == first["q3"]
     sizes = {s: len({q for q, sp in first.items() if sp == s and q != "dup"}) for s in fractions}
     assert sizes == {"train": 12, "dev": 4, "test": 4}
-    assert any(assign_splits(queries, fractions, seed=s) != first for s in range(8, 12))
+    assert any(assign_splits(split_queries, fractions, seed=s) != first for s in range(8, 12))
     with pytest.raises(LeakError, match="'test' split"):
-        check_no_leak(["question number 5", "other"], {"test": ["Question  number 5"]})
+        check_no_leak(
+            {"train": ["q5", "q6"], "test": ["dup5"]}, {**split_queries, "dup5": SplitQuery("Question  number 5")}
+        )
 
     # Export end to end: the held-out queries never reach the training pairs.
     docs = {f"d{i}": "Earth Science" for i in range(20)}
@@ -110,27 +115,6 @@ def test_split_is_deterministic_by_query_text_and_guarded(ws: Workspace, tmp_pat
     assert set(dataset["test"]["anchor"]) == {t for q, t in queries.items() if first[q] == "test" and q != "dup"}
     with pytest.raises(ExportError, match="split named 'train'"):
         export_pairs(ws, ExportOptions(query_set="big", split={"a": 0.5, "b": 0.5}))
-
-
-def beir_slice(scifact: Path, folder: Path, queries: int = 12, extra_docs: int = 30) -> Path:
-    """The first queries of SciFact with their judged documents plus a few others, as a BEIR folder."""
-    qrels = pd.read_csv(scifact / "qrels" / "train.tsv", sep="\t", dtype=str)
-    lines = (scifact / "queries.jsonl").read_bytes().splitlines()
-    chosen = [orjson.loads(line) for line in lines if orjson.loads(line)["_id"] in set(qrels["query-id"])][:queries]
-    ids = {q["_id"] for q in chosen}
-    qrels = qrels[qrels["query-id"].isin(ids)]
-    wanted = set(qrels["corpus-id"])
-    corpus = []
-    with open(scifact / "corpus.jsonl", "rb") as handle:
-        for line in handle:
-            doc = orjson.loads(line)
-            if doc["_id"] in wanted or len(corpus) < extra_docs:
-                corpus.append(line.rstrip(b"\n"))
-    (folder / "qrels").mkdir(parents=True)
-    (folder / "corpus.jsonl").write_bytes(b"\n".join(corpus) + b"\n")
-    (folder / "queries.jsonl").write_bytes(b"\n".join(orjson.dumps(q) for q in chosen) + b"\n")
-    qrels.to_csv(folder / "qrels" / "train.tsv", sep="\t", index=False, lineterminator="\r\n")
-    return folder
 
 
 def _snapshot(ws: Workspace, query_set: str) -> tuple[list, list, dict]:

@@ -106,7 +106,7 @@ def test_changed_retriever_settings_refit_and_a_grown_corpus_refits(
     old = map_store.map_record(ws.db, "tiny")["reducer"]
 
     add_retriever(ws, "tiny", tiny_model_dir, chunk_tokens=16)
-    with pytest.raises(SearchError, match="changed in workbench.toml"):
+    with pytest.raises(SearchError, match="its settings in workbench.toml or its model"):
         project(ws, "tiny")
     embed(ws, "tiny")
     assert map_status(ws, "tiny").refit

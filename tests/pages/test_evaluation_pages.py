@@ -45,11 +45,27 @@ def test_evaluate_page(ws: Workspace, tmp_path: Path, monkeypatch: pytest.Monkey
     assert list(table.columns) == ["#", "Retriever", "mrr@1", "ndcg@5"]
     assert list(table["Retriever"]) == ["A", "B"]
     assert table.loc[1, "mrr@1"] == "0.6667"
+    assert widget(at.selectbox, "Judgments").value == "benchmark:tiny"  # the source that judged the most queries
+    assert any("only 3 queries were evaluated (fewer than 20)" in w.value for w in at.warning)
+    assert any("3 of 3 queries evaluated, judgments benchmark:tiny" in c.value for c in at.caption)
+    runs = at.dataframe[1].value
+    assert list(runs["run"]) == ["A:tiny", "B:tiny"]
+    assert widget(at.selectbox, "Metric").value == "ndcg@5"  # the scatter defaults to NDCG
+    widget(at.selectbox, "Metric").set_value("mrr@1")
+    at.run()
     # B against A on MRR@1, per query: q1 0 -> 1, q2 0 -> 1, q3 1 -> 0.
     counts = {m.label: m.value for m in at.metric}
     assert counts == {"B better": "2", "B worse": "1", "Same": "0"}
     divisions = at.dataframe[-1].value
     assert set(divisions["division"]) == {"Earth Science", "Planetary Science", "Astrophysics"}
+    assert any("n/a" in v for v in at.dataframe[2].value["p_value"])  # 3 queries: no significance test
+
+    widget(at.button, "Build the table").click()
+    at.run()
+    assert not at.exception and not at.error
+    board = at.dataframe[-1].value
+    assert list(board.columns) == ["Retriever", "Index size", "tiny mrr@1", "tiny mrr@5", "tiny ndcg@1", "tiny ndcg@5"]
+    assert sorted(board["Retriever"]) == ["A", "B"]
 
     widget(at.radio, "Significance test").set_value("fisher")
     widget(at.button, "Evaluate").click()
@@ -74,6 +90,7 @@ def test_evaluate_page_runs_an_embedded_retriever_without_a_stored_run(
     assert not at.exception and not at.error
     assert list(at.dataframe[0].value["Retriever"]) == ["A", "tiny"]
     assert [r["retriever"] for r in list_runs(ws.db, data.SET)].count("tiny") == 1  # run once, and kept
+    assert any("tiny:tiny" in str(v) for v in at.dataframe[1].value["run"])  # the page names the run used
 
 
 def test_evaluate_page_explains_what_is_missing(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -174,7 +174,10 @@ def test_a_live_retriever_against_its_frozen_run_on_the_demo(demo_ws: Workspace)
     assert not at.exception
     added = at.selectbox(key="cmp_query").value
     assert load_queries(demo_ws.db, "demo").set_index("query_id").loc[added, "text"].startswith("Parker Solar")
-    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 10  # the frozen run has no such query
+    # One ranking table (the frozen run has no such query), then the set's stored runs, the frozen one marked.
+    assert len(at.dataframe) == 2 and len(at.dataframe[0].value) == 10
+    runs = at.dataframe[1].value
+    assert runs.loc[runs["run"] == "bm25-frozen", "frozen"].tolist() == [True]
     assert at.metric[0].value == "0.00"
 
 

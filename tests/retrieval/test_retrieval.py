@@ -24,7 +24,7 @@ from curation.retrieval import (
 from embeddings.chunking import Chunker
 from embeddings.device import DeviceUnavailable, pick_device
 from embeddings.encoder import load_encoder, load_model
-from embeddings.quantization import hamming_similarity, to_storage, unpack_signs
+from embeddings.quantization import hamming_similarity, pack_signs, to_storage, unpack_signs
 from embeddings.registry import (
     DEFAULT_RETRIEVERS,
     RetrieverSpec,
@@ -149,9 +149,19 @@ def test_binary_vectors_pack_signs_and_compare_by_hamming() -> None:
     packed = to_storage(floats, "binary")
     assert packed.dtype == np.uint8 and packed.shape == (5, 5)
     signs = unpack_signs(packed, 40)
-    assert np.array_equal(signs, np.where(floats > 0, 1.0, -1.0))
+    assert np.array_equal(signs, np.where(floats >= 0, 1.0, -1.0))
     distance = np.unpackbits(packed[0] ^ packed[1]).sum()
     assert hamming_similarity(np.array([distance]), 40)[0] == pytest.approx(signs[0] @ signs[1] / 40)
+
+
+def test_sign_bits_are_numpy_packbits_of_value_at_least_zero() -> None:
+    rng = np.random.default_rng(2)
+    floats = rng.normal(size=(7, 384)).astype(np.float32)
+    floats[0, :9] = 0.0  # zero counts as a 1 bit, as SDE packs it
+    floats[1, 3] = -0.0
+    assert np.array_equal(pack_signs(floats), np.packbits(floats >= 0, axis=1))
+    assert np.array_equal(to_storage(floats, "binary"), np.packbits(floats >= 0, axis=1))
+    assert pack_signs(floats)[0, 0] == 0b11111111 and pack_signs(floats)[0, 1] >> 7 == 1  # most significant first
 
 
 def test_embed_is_incremental_replaces_stale_vectors_and_follows_retags(tiny_ws: Workspace, tmp_path: Path) -> None:
@@ -184,7 +194,7 @@ def test_settings_change_rebuilds_vectors(tiny_ws: Workspace, tiny_model_dir: Pa
     ws = tiny_ws
     embed(ws, "tiny")
     add_retriever(ws, "tiny", tiny_model_dir, chunk_tokens=16)
-    with pytest.raises(SearchError, match="changed in workbench.toml"):
+    with pytest.raises(SearchError, match="its settings in workbench.toml or its model"):
         search(ws, "tiny", "solar wind")
     assert next(c for c in coverage(ws) if c.name == "tiny").stale == 10
     assert embed(ws, "tiny").embedded == 10

@@ -10,6 +10,7 @@ from sentence_transformers import SentenceTransformer
 
 from curation.core import Workspace, load_settings
 from curation.evaluation import ExportOptions
+from curation.retrieval import SearchError, embed, open_encoder, resolve_run, search
 from curation.training import FinetuneError, FinetuneOptions, export_pairs, finetune
 from embeddings.registry import DEFAULT_RETRIEVERS
 from tests import judged_data as data
@@ -44,6 +45,17 @@ def test_finetune_trains_saves_and_registers(prepared: tuple[Workspace, Path], t
     assert "fine-tuned" in reloaded["tiny-ft"].description
     assert set(DEFAULT_RETRIEVERS) <= set(reloaded)
     assert not (ws.root / "models" / ".checkpoints" / "tiny-ft").exists()
+
+    # Overwrite then embed: the new weights are a new revision, so the old vectors, runs and encoder are stale.
+    assert embed(ws, "tiny-ft").embedded == 6
+    old_model = open_encoder(ws, "tiny-ft").model
+    old_run = resolve_run(ws, "tiny-ft", data.SET)
+    finetune(ws, FinetuneOptions(base="tiny", pairs=pairs, out="tiny-ft", batch_size=2, epochs=2, overwrite=True))
+    with pytest.raises(SearchError, match="its model's weights"):
+        search(ws, "tiny-ft", "solar wind")
+    assert embed(ws, "tiny-ft").embedded == 6
+    assert open_encoder(ws, "tiny-ft").model is not old_model
+    assert resolve_run(ws, "tiny-ft", data.SET).created_at > old_run.created_at
 
     with pytest.raises(FinetuneError, match="exists; choose another --out or pass --overwrite"):
         finetune(ws, FinetuneOptions(base="tiny", pairs=pairs, out="tiny-ft"))
