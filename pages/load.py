@@ -134,7 +134,8 @@ def landed(last: dict) -> str:
 label = "Ingest as a background job" if large else "Ingest"
 if st.button(label, type="primary", icon=":material/download:", key="load_ingest"):
     if large:  # reruns the page, which then follows the job; says so if one is already running for the file
-        start(ws, ingest_job([path.resolve()], **options.model_dump(exclude={"format"}), format=fmt), curator())
+        fields = options.model_dump(include={"collection", "division", "document_type", "column_map"})
+        start(ws, ingest_job([path.resolve()], **fields, format=fmt), curator())
     else:
         result = run_with_progress(lambda progress: ingest(ws, [path], options, progress), (InputError,), "Reading...")
         st.session_state["last_ingest"] = {"path": str(path), **result.model_dump()}
