@@ -187,6 +187,15 @@ def export_command(
     negatives_from: Annotated[
         str | None, typer.Option(help="pairs: retriever (or run) whose top unjudged results are hard negatives.")
     ] = None,
+    negatives: Annotated[
+        int | None,
+        typer.Option(min=1, max=32, help="pairs: N negatives per pair, mined with --negatives-from's dense model."),
+    ] = None,
+    margin: Annotated[
+        float | None, typer.Option(help="pairs mining: relative margin below the positive's score, e.g. 0.05.")
+    ] = None,
+    range_min: Annotated[int, typer.Option(min=0, help="pairs mining: skip the top A candidates.")] = 0,
+    range_max: Annotated[int | None, typer.Option(min=1, help="pairs mining: candidates down to rank B.")] = None,
     runs: Annotated[str | None, typer.Option(help="trec: comma-separated retrievers or runs (default all).")] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -203,6 +212,10 @@ def export_command(
             judgments=judgments,
             threshold=threshold,
             negatives_from=negatives_from,
+            negatives=negatives,
+            margin=margin,
+            range_min=range_min,
+            range_max=range_max,
             runs=_names(runs) or None,
         )
         if kind == "pairs":

@@ -65,6 +65,12 @@ class ExportOptions(BaseModel):
     judgments: str | None = Field(None, description="annotator, 'all' or benchmark:NAME")
     threshold: int | None = Field(None, description="lowest grade of a positive pair")
     negatives_from: str | None = Field(None, description="retriever (or run) whose ranking gives hard negatives")
+    negatives: int | None = Field(
+        None, ge=1, le=32, description="pairs: negatives per pair mined by --negatives-from's model (a dense one)"
+    )
+    margin: float | None = Field(None, ge=0, lt=1, description="mining: relative margin below the positive's score")
+    range_min: int = Field(0, ge=0, description="mining: skip this many top candidates (likely unjudged positives)")
+    range_max: int | None = Field(None, ge=1, description="mining: consider candidates down to this rank")
     runs: list[str] | None = Field(None, description="retrievers or runs exported as TREC runs; all by default")
 
 

@@ -182,7 +182,8 @@ def load_pairs(path: Path) -> Dataset:
         if "train" not in loaded:
             raise FinetuneError(f"{path} has no train split (splits: {', '.join(loaded)})")
         loaded = loaded["train"]
-    columns = [c for c in PAIR_COLUMNS if c in loaded.column_names]
+    negatives = [c for c in loaded.column_names if c == "negative" or re.fullmatch(r"negative_\d+", c)]
+    columns = [c for c in PAIR_COLUMNS[:2] if c in loaded.column_names] + negatives
     if columns[:2] != ["anchor", "positive"]:
         raise FinetuneError(f"{path}: pairs need columns anchor and positive (found {', '.join(loaded.column_names)})")
     if len(loaded) == 0:

@@ -4,8 +4,10 @@ Parquet and JSONL per split.
 Positives are documents graded at or above the threshold. A pair's negative is, in this order of preference,
 a document judged below the threshold for that query, a highly ranked unjudged document of `--negatives-from`'s
 stored run, or (when a query has neither) a seeded random unjudged document. A judged positive of a query is
-never its negative. Only the `train` split's pairs are for training; a guard refuses to write them when an
-anchor is a query of another split.
+never its negative. With `--negatives N` a pair carries N negatives (`negative_1 ... negative_N`): the
+documents judged below the threshold first, then negatives mined with `--negatives-from`'s model (see
+`curation.training.mining`), then random ones. Only the `train` split's pairs are for training; a guard
+refuses to write them when an anchor is a query of another split.
 """
 
 from __future__ import annotations
@@ -35,6 +37,14 @@ if TYPE_CHECKING:
     from curation.core import Workspace
 
 PAIR_COLUMNS = ("anchor", "positive", "negative")
+SOURCES = ("judged", "mined", "ranked", "random")
+
+
+def pair_columns(negatives: int | None) -> list[str]:
+    """`anchor, positive, negative`, or `negative_1 ... negative_N` with several negatives per pair."""
+    if not negatives:
+        return list(PAIR_COLUMNS)
+    return ["anchor", "positive", *(f"negative_{i}" for i in range(1, negatives + 1))]
 
 
 def export_pairs(ws: Workspace, options: ExportOptions) -> ExportResult:
@@ -57,11 +67,15 @@ def _write_pairs(ws: Workspace, staging: Path, plan: ExportPlan, options: Export
         for q, docs in qrels.grades.items()
     }
     queries = list(dict.fromkeys(q for ids in members.values() for q in ids if positives.get(q)))
-    if options.negatives_from:
-        depth = ws.settings.export.ranked_negatives_depth
-        result.runs = [resolve_run(ws, options.negatives_from, options.query_set, depth=depth).run]
-    pools = _negative_pools(ws, qrels, positives, threshold, queries, result.runs, result.seed)
+    if options.negatives:
+        pools = _mined_pools(ws, options, texts, qrels, positives, threshold, queries, result)
+    else:
+        if options.negatives_from:
+            depth = ws.settings.export.ranked_negatives_depth
+            result.runs = [resolve_run(ws, options.negatives_from, options.query_set, depth=depth).run]
+        pools = _negative_pools(ws, qrels, positives, threshold, queries, result.runs, result.seed)
     passages = _passages(ws, {d for q in queries for d in positives[q] + [n for n, _ in pools[q]]})
+    width = options.negatives or 1
 
     frames: dict[str, pd.DataFrame] = {}
     used: Counter[str] = Counter()
@@ -71,12 +85,13 @@ def _write_pairs(ws: Workspace, staging: Path, plan: ExportPlan, options: Export
         for q in (q for q in ids if positives.get(q) and pools[q]):
             if split == TRAIN:
                 trained.append(q)
+            pool = [(n, source) for n, source in pools[q] if n in passages]
             for j, doc in enumerate(positives[q]):
-                negative, source = pools[q][j % len(pools[q])]
-                if doc in passages and negative in passages:
-                    rows.append((texts[q], passages[doc], passages[negative]))
-                    used[source] += 1
-        frames[split] = pd.DataFrame(rows, columns=list(PAIR_COLUMNS))
+                chosen = _chosen(pool, j, options.negatives)
+                if doc in passages and chosen:
+                    rows.append((texts[q], passages[doc], *(passages[n] for n, _ in chosen)))
+                    used.update(source for _, source in chosen)
+        frames[split] = pd.DataFrame(rows, columns=pair_columns(options.negatives))
     check_no_leak({**members, TRAIN: trained}, plan.split_queries)
     if frames[TRAIN].empty:
         raise ExportError(
@@ -95,7 +110,49 @@ def _write_pairs(ws: Workspace, staging: Path, plan: ExportPlan, options: Export
         if bars_were_on:
             datasets.enable_progress_bars()
     result.rows = {s: len(f) for s, f in frames.items()}
-    result.negatives = {source: used[source] for source in ("judged", "ranked", "random")}
+    result.negatives = {source: used[source] for source in SOURCES if used[source] or source != "mined"}
+
+
+def _chosen(pool: list[tuple[str, str]], j: int, negatives: int | None) -> list[tuple[str, str]]:
+    """The negatives of a query's j-th pair: one, rotating over the pool; or, with N, the judged ones first
+    in every pair, the rest rotating over what else the pool has."""
+    if not pool:
+        return []
+    if not negatives:
+        return [pool[j % len(pool)]]
+    head = [n for n in pool if n[1] == "judged"][:negatives]
+    rest = pool[len(head) :] or head
+    return head + [rest[(j + k) % len(rest)] for k in range(negatives - len(head))]
+
+
+def _mined_pools(
+    ws: Workspace,
+    options: ExportOptions,
+    texts: dict[str, str],
+    qrels: Qrels,
+    positives: dict[str, list[str]],
+    threshold: int,
+    queries: list[str],
+    result: ExportResult,
+) -> dict[str, list[tuple[str, str]]]:
+    """Judged-not-relevant documents, then mined ones, then (for a query with too few) random unjudged ones."""
+    from curation.training.mining import mine_negatives, mined_candidates
+
+    run, candidates = mined_candidates(ws, options, queries)
+    result.runs = [run]
+    judged = {q: set(qrels.grades[q]) for q in queries}
+    passages = _passages(ws, {d for q in queries for d in positives[q] + candidates[q]})
+    mined = mine_negatives(ws, options, texts, {q: positives[q] for q in queries}, judged, candidates, passages)
+    wanted = options.negatives or 1
+    spare = document_store.sample_doc_ids(ws.db, wanted * 4 + max(len(judged[q]) for q in queries), result.seed)
+    pools: dict[str, list[tuple[str, str]]] = {}
+    for q in queries:
+        grades = qrels.grades[q]
+        below = sorted((d for d, g in grades.items() if g < threshold), key=lambda d: (grades[d], d))
+        pools[q] = [(d, "judged") for d in below] + [(d, "mined") for d in mined[q]]
+        taken = {d for d, _ in pools[q]} | judged[q]
+        pools[q] += [(d, "random") for d in spare if d not in taken][: max(0, wanted - len(pools[q]))]
+    return pools
 
 
 def _negative_pools(
