@@ -79,6 +79,4 @@ def mine_negatives(
     by_anchor: dict[str, list[str]] = defaultdict(list)
     for anchor, negative in zip(mined["anchor"], mined["negative"], strict=True):
         by_anchor[anchor].extend(by_text.get(negative, []))
-    return {
-q: [d for d in dict.fromkeys(by_anchor.get(texts[q], [])) if d not in judged[q]] for q in queries
-    }
+    return {q: [d for d in dict.fromkeys(by_anchor.get(texts[q], [])) if d not in judged[q]] for q in queries}

@@ -75,7 +75,6 @@ def _write_pairs(ws: Workspace, staging: Path, plan: ExportPlan, options: Export
             result.runs = [resolve_run(ws, options.negatives_from, options.query_set, depth=depth).run]
         pools = _negative_pools(ws, qrels, positives, threshold, queries, result.runs, result.seed)
     passages = _passages(ws, {d for q in queries for d in positives[q] + [n for n, _ in pools[q]]})
-    width = options.negatives or 1
 
     frames: dict[str, pd.DataFrame] = {}
     used: Counter[str] = Counter()
