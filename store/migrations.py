@@ -323,4 +323,41 @@ MIGRATIONS: list[list[str]] = [
         )
         """,
     ],
+    # 12: fine-tuning trainings (sources and weights, loss, hyperparameters, base revision, device, duration)
+    # and the metrics of each evaluated checkpoint on each eval set
+    [
+        """
+        CREATE TABLE IF NOT EXISTS trainings (
+            training_id VARCHAR PRIMARY KEY,
+            retriever VARCHAR NOT NULL,
+            best_retriever VARCHAR,
+            base VARCHAR NOT NULL,
+            base_revision VARCHAR,
+            sources JSON NOT NULL,
+            loss VARCHAR NOT NULL,
+            hyperparameters JSON NOT NULL,
+            tool_version VARCHAR,
+            device VARCHAR NOT NULL,
+            processes INTEGER NOT NULL,
+            steps INTEGER,
+            final_loss DOUBLE,
+            select_metric VARCHAR,
+            best_step INTEGER,
+            losses JSON,
+            started_at TIMESTAMP NOT NULL,
+            seconds DOUBLE
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS training_checkpoints (
+            training_id VARCHAR NOT NULL,
+            step INTEGER NOT NULL,
+            epoch DOUBLE,
+            benchmark VARCHAR NOT NULL,
+            metric VARCHAR NOT NULL,
+            value DOUBLE NOT NULL,
+            PRIMARY KEY (training_id, step, benchmark, metric)
+        )
+        """,
+    ],
 ]

@@ -28,6 +28,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "Significance",
             "SkippedQuery",
             "evaluate_runs",
+            "score_rankings",
             "parse_metrics",
             "is_graded",
             "run_depth",

@@ -127,6 +127,24 @@ def _ranx_name(metric: str, threshold: int) -> str:
     return f"{metric}-l{threshold}"
 
 
+def score_rankings(
+    grades: dict[str, dict[str, int]], rankings: dict[str, dict[str, float]], metrics: list[str], threshold: int
+) -> dict[str, float]:
+    """Mean metrics of rankings made outside stored runs (a model being trained), scored as `evaluate_runs`
+    scores runs: graded NDCG, binary metrics at `threshold`, a query without a ranking scoring 0."""
+    from ranx import evaluate
+
+    names = {m: _ranx_name(m, threshold) for m in metrics}
+    answered = {q: docs or {_NOTHING_FOUND: 0.0} for q, docs in rankings.items()}
+    answered |= {q: {_NOTHING_FOUND: 0.0} for q in grades if q not in answered}
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="unsafe cast from")
+        scores = evaluate(RanxQrels.from_dict(grades), RanxRun.from_dict(answered), list(names.values()))
+    if not isinstance(scores, dict):
+        scores = {next(iter(names.values())): scores}
+    return {m: float(scores[n]) for m, n in names.items()}
+
+
 def evaluate_runs(
     ws: Workspace,
     retrievers: list[str],
