@@ -125,26 +125,11 @@ def eval_job(
     return _spec("eval", queries, f"Evaluate on {queries}", ["eval"], options)
 
 
-def finetune_job(
-    base: str,
-    pairs: Path | str,
-    out: str,
-    *,
-    epochs: int | None = None,
-    batch_size: int | None = None,
-    learning_rate: float | None = None,
-    overwrite: bool = False,
-) -> JobSpec:
-    options = {
-        "--base": base,
-        "--pairs": str(pairs),
-        "--out": out,
-        "--epochs": epochs,
-        "--batch-size": batch_size,
-        "--learning-rate": learning_rate,
-        "--overwrite": overwrite,
-    }
-    return _spec("finetune", out, f"Fine-tune {out}", ["finetune"], options)
+def finetune_job(base: str, pairs: Path | str | None, out: str, **options: Any) -> JobSpec:
+    """`finetune` in the background; `options` are its other options by name (mix, eval, select, epochs, ...)."""
+    flags = {"--base": base, "--out": out, "--pairs": str(pairs) if pairs else None}
+    flags |= {f"--{name.replace('_', '-')}": value for name, value in options.items()}
+    return _spec("finetune", out, f"Fine-tune {out}", ["finetune"], flags)
 
 
 def ingest_job(

@@ -187,7 +187,7 @@ def _plan(
         seed=settings.seed if options.seed is None else options.seed,
         save_steps=options.checkpoint_steps or settings.checkpoint_steps,
         eval_steps=options.eval_steps or settings.eval_steps,
-        logging_steps=settings.logging_steps,
+        logging_steps=min(settings.logging_steps, options.eval_steps or settings.eval_steps),
         checkpoints=ws.root / "models" / ".checkpoints" / options.out,
         bundle_file=None,
         device="cuda" if device.startswith("cuda") else device,

@@ -109,7 +109,6 @@ def run_training(plan: TrainingPlan, progress: ProgressCallback | None = None) -
         bf16=bf16,
         fp16=on_gpu and not bf16,
         ddp_backend="gloo" if not on_gpu and int(os.environ.get("WORLD_SIZE", "1")) > 1 else None,
-        ddp_find_unused_parameters=False,
     )
     trainer = _MixTrainer(
         [s.weight for s in plan.sources],
