@@ -108,13 +108,21 @@ def test_finetune_page(ws: Workspace, tmp_path: Path, tiny_model_dir: Path, monk
     assert widget(at.selectbox, "Training pairs").value == pairs
     widget(at.text_input, "New retriever name").set_value("tiny-app")
     widget(at.number_input, "Batch size").set_value(2)
+    widget(at.number_input, "Weight").set_value(2.0)
+    widget(at.selectbox, "Replay source").set_value(pairs)  # the mix builder: a second, weighted source
+    widget(at.number_input, "Replay weight").set_value(0.5)
     widget(at.button, "Fine-tune").click()
     at.run()
-    assert [job.status for job in finish_jobs(ws)] == ["done"]  # a background job
+    [job] = finish_jobs(ws)
+    assert job.status == "done"  # a background job
+    name = Path(pairs).name
+    assert job.params["mix"] == [f"{pairs}:2", f"{pairs}:0.5"]
+    assert job.result["sources"] == {name: 2.0, f"{name}-2": 0.5}
     at.run()
     assert not at.exception and not at.error
     assert "Registered retriever 'tiny-app'" in at.success[0].value
     assert load_settings(ws.toml_path).retrievers["tiny-app"].model == str(ws.root / "models" / "tiny-app")
+    assert any(h.value.startswith("Training tiny-app-") for h in at.subheader)
 
     widget(at.button, "Fine-tune").click()
     at.run()
