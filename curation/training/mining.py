@@ -20,23 +20,27 @@ if TYPE_CHECKING:
     from curation.core import Workspace
 
 
-def mined_candidates(ws: Workspace, options: ExportOptions, queries: list[str]) -> tuple[str, dict[str, list[str]]]:
-    """The run mined from and its ranked documents per query (what `mine_negatives` re-scores)."""
+def mined_candidates(
+    ws: Workspace, options: ExportOptions, queries: list[str]
+) -> tuple[str, str, dict[str, list[str]]]:
+    """The run mined from, the dense retriever whose model re-scores it, and its ranked documents per query.
+    `--negatives-from` names a dense retriever (its current run, made when missing) or a stored run of one."""
     name = options.negatives_from or ""
     if not name:
         raise ExportError("--negatives mines negatives with a retriever's model: name it with --negatives-from")
-    spec = ws.settings.retrievers.get(name)
-    if spec is None or spec.kind != "dense":
-        raise ExportError(f"--negatives mines with a dense retriever's model; {name!r} is not a dense retriever")
     depth = max(options.range_max or 0, ws.settings.export.ranked_negatives_depth)
-    run = resolve_run(ws, name, options.query_set, depth=depth).run
-    ranked = ranking(ws, run)
-    return run, {q: list(ranked.get(q, []))[:depth] for q in queries}
+    used = resolve_run(ws, name, options.query_set, depth=depth)
+    spec = ws.settings.retrievers.get(used.retriever)
+    if spec is None or spec.kind != "dense":
+        raise ExportError(f"--negatives mines with a dense retriever's model; {name!r} is not a dense retriever's")
+    ranked = ranking(ws, used.run)
+    return used.run, used.retriever, {q: list(ranked.get(q, []))[:depth] for q in queries}
 
 
 def mine_negatives(
     ws: Workspace,
     options: ExportOptions,
+    retriever: str,
     texts: dict[str, str],
     positives: dict[str, list[str]],
     judged: dict[str, set[str]],
@@ -47,7 +51,7 @@ def mine_negatives(
     from datasets import Dataset
     from sentence_transformers.util import mine_hard_negatives
 
-    encoder = open_encoder(ws, options.negatives_from or "")
+    encoder = open_encoder(ws, retriever)
     queries = [q for q in positives if positives[q]]
     pairs = [(texts[q], passages[d]) for q in queries for d in positives[q] if d in passages]
     corpus_ids = list(dict.fromkeys(d for q in queries for d in candidates.get(q, []) if d in passages))

@@ -137,11 +137,13 @@ def _mined_pools(
     """Judged-not-relevant documents, then mined ones, then (for a query with too few) random unjudged ones."""
     from curation.training.mining import mine_negatives, mined_candidates
 
-    run, candidates = mined_candidates(ws, options, queries)
+    run, retriever, candidates = mined_candidates(ws, options, queries)
     result.runs = [run]
     judged = {q: set(qrels.grades[q]) for q in queries}
     passages = _passages(ws, {d for q in queries for d in positives[q] + candidates[q]})
-    mined = mine_negatives(ws, options, texts, {q: positives[q] for q in queries}, judged, candidates, passages)
+    mined = mine_negatives(
+        ws, options, retriever, texts, {q: positives[q] for q in queries}, judged, candidates, passages
+    )
     wanted = options.negatives or 1
     spare = document_store.sample_doc_ids(ws.db, wanted * 4 + max(len(judged[q]) for q in queries), result.seed)
     pools: dict[str, list[tuple[str, str]]] = {}
