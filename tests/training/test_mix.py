@@ -92,3 +92,18 @@ def test_a_mixed_training_evaluates_each_checkpoint_and_keeps_the_best(
         "ndcg@1",
         "ndcg@5",
     }
+
+
+def test_cli_lists_trainings_and_refuses_a_bad_mix(tmp_path: Path) -> None:
+    import orjson
+    from typer.testing import CliRunner
+
+    from curation.cli import app
+
+    root = ["--workspace", str(tmp_path / "ws")]
+    listed = CliRunner().invoke(app, [*root, "trainings", "--json"])
+    assert listed.exit_code == 0 and orjson.loads(listed.stdout) == {"trainings": []}
+    refused = CliRunner().invoke(
+        app, [*root, "finetune", "--base", "minilm", "--out", "x", "--mix", f"{tmp_path}:0", "--json"]
+    )
+    assert refused.exit_code == 2 and "above 0" in refused.stdout
