@@ -29,9 +29,10 @@ def mined_candidates(
     if not name:
         raise ExportError("--negatives mines negatives with a retriever's model: name it with --negatives-from")
     depth = max(options.range_max or 0, ws.settings.export.ranked_negatives_depth)
-    used = resolve_run(ws, name, options.query_set, depth=depth)
-    spec = ws.settings.retrievers.get(used.retriever)
-    if spec is None or spec.kind != "dense":
+    registered = ws.settings.retrievers.get(name.partition("/")[0])
+    used = None if registered and registered.kind != "dense" else resolve_run(ws, name, options.query_set, depth=depth)
+    spec = ws.settings.retrievers.get(used.retriever) if used else None
+    if used is None or spec is None or spec.kind != "dense":
         raise ExportError(f"--negatives mines with a dense retriever's model; {name!r} is not a dense retriever's")
     ranked = ranking(ws, used.run)
     return used.run, used.retriever, {q: list(ranked.get(q, []))[:depth] for q in queries}
