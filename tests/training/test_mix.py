@@ -84,8 +84,11 @@ def test_a_mixed_training_evaluates_each_checkpoint_and_keeps_the_best(
     for name in ("tiny", "tiny-mix-best", "tiny-mix"):
         embed(ws, name)
     board = checkpoint_table(ws, "tiny-mix", data.SET)
-    rows = ["tiny", "tiny-mix-best", "tiny-mix"]
-    assert [r.name for r in board.rows] == [n + variant for n in rows for variant in ("", "/binary")]
+    names = ["tiny", "tiny-mix-best", "tiny-mix"]
+    assert [r.name for r in board.rows] == [n + variant for n in names for variant in ("", "/binary")]
+    last = {r["metric"]: r["value"] for r in rows if r["step"] == 3}
+    # What was stored for the last step is what the Evaluate page's runs give the registered last model.
+    assert board.values["tiny-mix"][data.SET] == pytest.approx(last, abs=1e-6)
     assert board.benchmarks == [data.SET] and set(board.values["tiny-mix/binary"][data.SET]) == {
         "mrr@1",
         "mrr@5",
