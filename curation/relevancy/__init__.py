@@ -10,7 +10,20 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
         "settings": ["RulesSettings", "DEFAULT_EXCLUDE_PATTERNS"],
-        "rules": ["RulesResult", "run_rules"],
+        "rules": ["RulesResult", "run_rules", "evaluate"],
+        "patterns": [
+            "Pattern",
+            "PatternError",
+            "KINDS",
+            "infer_match",
+            "effective_patterns",
+            "resolve_scope",
+            "add_pattern",
+            "find_pattern",
+            "set_active",
+            "remove_pattern",
+            "save_patterns",
+        ],
         "llm_judge": ["FilterResult", "JudgeVerdict", "Quality", "judge_documents", "prompt_version"],
         "review": [
             "verdicts",

@@ -14,7 +14,9 @@ _END = r"([/.?&#]|$)"
 
 DEFAULT_EXCLUDE_PATTERNS: dict[str, str] = {
     "login": rf"/(wp-login\.php|login|log-in|logout|signin|sign-in|signup|sign-up|register|my-?account){_END}",
-    "search_results": rf"/search{_END}|[?&](q|query|search|s|keywords?|searchterm)=",
+    # result lists (`/search`, `/search/`, `?q=`), not every path under /search/ (CMR's dataset landing pages are
+    # cmr.earthdata.nasa.gov/search/concepts/<id>.html)
+    "search_results": r"/search/?([?#]|$)|[?&](q|query|search|s|keywords?|searchterm)=",
     "tag_archive": r"/tags?/",
     "category_archive": r"/(category|categories)/",
     "author_archive": r"/authors?/",
@@ -38,7 +40,14 @@ class RulesSettings(BaseModel):
     """`[rules]`: what the cheap rules drop (URL patterns see the lower-cased path and query)."""
 
     min_words_fraction: float = Field(
-        0.5, ge=0, le=1, description="drop documents with fewer words than this fraction of the workspace median"
+        0.5,
+        ge=0,
+        le=1,
+        description="drop documents with fewer words than this fraction of the median of their own collection "
+        "(the workspace median for documents without a collection)",
+    )
+    min_words_floor: int = Field(
+        20, ge=0, description="drop documents with fewer words than this whatever their collection's median"
     )
     path_words: list[str] = Field(
         default_factory=lambda: ["photo", "gallery", "photos", "contact", "figure", "figures"],
@@ -46,7 +55,8 @@ class RulesSettings(BaseModel):
     )
     exclude_patterns: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_EXCLUDE_PATTERNS),
-        description="name = RE2 regex on the URL after the host; the first match names the rule that fired",
+        description="name = RE2 regex on the URL after the host: the global exclude patterns of provenance "
+        "default (`sde-workbench rules` adds per-collection exclude and include patterns)",
     )
 
     def version(self) -> str:
