@@ -146,3 +146,36 @@ def regex_problem(db: Database, regex: str) -> str | None:
         except duckdb.Error as exc:  # the message says what RE2 rejected
             return str(exc).splitlines()[0]
     return None
+
+
+def judged_relevant(db: Database, doc_ids: Sequence[str], threshold: int) -> list[tuple[str, str, str, int]]:
+    """(query_set, query_id, doc_id, grade) for every current grade at or above `threshold` of these documents."""
+    if not doc_ids:
+        return []
+    with db.read() as con:
+        rows = con.execute(
+            """
+            SELECT query_set, query_id, doc_id, max(grade) FROM current_judgments
+            WHERE kind = 'grade' AND grade >= $threshold AND doc_id IN (SELECT unnest($ids))
+            GROUP BY ALL ORDER BY doc_id, query_set, query_id
+            """,
+            {"threshold": threshold, "ids": list(doc_ids)},
+        ).fetchall()
+    return [(str(s), str(q), str(d), int(g)) for s, q, d, g in rows]
+
+
+def rule_counts(db: Database) -> pd.DataFrame:
+    """Per rule (the pattern or rule a current rules verdict names) and collection: documents it decided,
+    whether it kept them, and the collection's size."""
+    with db.read() as con:
+        return con.execute(
+            """
+            WITH sized AS (SELECT collection, count(*) AS collection_documents FROM documents GROUP BY ALL)
+            SELECT r.rule, d.collection, bool_and(r.kept) AS kept, count(*) AS documents,
+                   any_value(s.collection_documents) AS collection_documents
+            FROM current_machine_verdicts r JOIN documents d USING (doc_id)
+            JOIN sized s ON s.collection IS NOT DISTINCT FROM d.collection
+            WHERE r.judge = 'rules' AND r.rule IS NOT NULL
+            GROUP BY ALL ORDER BY documents DESC, r.rule, d.collection
+            """
+        ).df()

@@ -11,6 +11,8 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
     submod_attrs={
         "settings": ["RulesSettings", "DEFAULT_EXCLUDE_PATTERNS"],
         "rules": ["RulesResult", "run_rules", "evaluate"],
+        "rule_sets": ["ImportResult", "export_rules", "import_rules", "rule_matrix", "pattern_table"],
+        "preview": ["Preview", "preview_pattern", "projected_ndcg"],
         "patterns": [
             "Pattern",
             "PatternError",

@@ -66,8 +66,8 @@ def decide(patterns: list[Pattern], matched: pd.DataFrame, *, fraction: float, f
             reason = f"{doc.words} words, under {fraction} x the median of {round(doc.median)} words of {where}"
         fields = doc._asdict()
         values = {k: best[k].render(fields) if k in best else None for k in ("division", "document_type", "title")}
-        rows.append([doc.doc_id, doc.content_hash, kept, rule, reason, *values.values()])
-    decided = pd.DataFrame(rows, columns=DECIDED_COLUMNS)
+        rows.append([doc.doc_id, doc.content_hash, kept, rule, reason, *values.values(), [p.pattern_id for p in hits]])
+    decided = pd.DataFrame(rows, columns=[*DECIDED_COLUMNS, "matched_ids"])
     decided["kept"] = decided["kept"].astype(bool)
     fields = matched[["url", "collection", "words"]].assign(page_title=matched["title"]).reset_index(drop=True)
     return pd.concat([decided, fields], axis=1)
