@@ -66,6 +66,12 @@ def llm_filter_job(
     return _spec("filter", "llm", "LLM relevancy judge", ["filter"], {**options, "--limit": limit})
 
 
+def dedup_job(threshold: float | None = None, semantic: str | None = None) -> JobSpec:
+    target = f"semantic:{semantic}" if semantic else "minhash"
+    title = f"Near-duplicates by {semantic}'s vectors" if semantic else "Near-duplicates (MinHash)"
+    return _spec("dedup", target, title, ["dedup"], {"--threshold": threshold, "--semantic": semantic})
+
+
 def query_generation_job(
     query_set: str,
     *,

@@ -9,7 +9,19 @@ import lazy_loader
 __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
-        "settings": ["RulesSettings", "DEFAULT_EXCLUDE_PATTERNS"],
+        "settings": ["RulesSettings", "DedupSettings", "DEFAULT_EXCLUDE_PATTERNS"],
+        "duplicates": [
+            "MINHASH",
+            "DedupResult",
+            "Cluster",
+            "find_duplicates",
+            "find_semantic_duplicates",
+            "duplicate_clusters",
+            "cluster_table",
+            "keep_one",
+            "shingles",
+            "minhash_pairs",
+        ],
         "rules": ["RulesResult", "run_rules", "evaluate"],
         "rule_sets": ["ImportResult", "export_rules", "import_rules", "rule_matrix", "pattern_table"],
         "preview": ["Preview", "preview_pattern", "projected_ndcg"],

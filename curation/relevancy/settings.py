@@ -64,3 +64,18 @@ class RulesSettings(BaseModel):
     def version(self) -> str:
         """A short hash of the rules, stored with each verdict so a reviewer can tell which rules ran."""
         return hashlib.blake2b(json.dumps(self.model_dump(), sort_keys=True).encode(), digest_size=6).hexdigest()
+
+
+class DedupSettings(BaseModel):
+    """`[dedup]`: near-duplicate clusters (MinHash LSH over word shingles, or a retriever's document vectors)."""
+
+    threshold: float = Field(0.8, gt=0, le=1, description="Jaccard similarity of word shingles that makes a pair")
+    shingle_words: int = Field(5, ge=1, le=20, description="words per shingle")
+    num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations (more: better recall, slower)")
+    boilerplate_share: float = Field(
+        0.5, gt=0, le=1, description="a line shared by more than this share of a collection's pages is left out"
+    )
+    boilerplate_min_pages: int = Field(
+        4, ge=2, description="collections with fewer pages keep all their lines (too few to tell boilerplate)"
+    )
+    semantic_threshold: float = Field(0.92, gt=0, le=1, description="cosine of document vectors that makes a pair")
