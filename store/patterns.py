@@ -56,8 +56,10 @@ def current_patterns(db: Database) -> pd.DataFrame:
     with db.read() as con:
         return con.execute(
             f"""
-            SELECT {", ".join(PATTERN_COLUMNS)}, created_at AS updated_at FROM current_patterns
-            WHERE NOT removed ORDER BY (SELECT min(row_id) FROM patterns p WHERE p.pattern_id = current_patterns.pattern_id)
+            WITH first AS (SELECT pattern_id, min(row_id) AS first_row FROM patterns GROUP BY ALL)
+            SELECT {", ".join(PATTERN_COLUMNS)}, created_at AS updated_at
+            FROM current_patterns JOIN first USING (pattern_id)
+            WHERE NOT removed ORDER BY first_row
             """
         ).df()
 

@@ -8,7 +8,6 @@ the newest one counts. `verdicts_in_force` (see the migration) is what every oth
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 import pandas as pd

@@ -125,7 +125,11 @@ def rules_preview(
 
 @rules_app.command("remove")
 def rules_remove(
-    ctx: typer.Context, pattern_id: IdArgument, curator: CuratorOption, reason: ReasonOption = None, as_json: JsonFlag = False
+    ctx: typer.Context,
+    pattern_id: IdArgument,
+    curator: CuratorOption,
+    reason: ReasonOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Remove a pattern (its history stays in the workspace)."""
     ws = open_workspace(ctx)
@@ -136,7 +140,11 @@ def rules_remove(
 
 @rules_app.command("accept")
 def rules_accept(
-    ctx: typer.Context, pattern_id: IdArgument, curator: CuratorOption, reason: ReasonOption = None, as_json: JsonFlag = False
+    ctx: typer.Context,
+    pattern_id: IdArgument,
+    curator: CuratorOption,
+    reason: ReasonOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Accept a pattern (an LLM suggestion, or switch one back on): it becomes active."""
     ws = open_workspace(ctx)
@@ -147,7 +155,11 @@ def rules_accept(
 
 @rules_app.command("reject")
 def rules_reject(
-    ctx: typer.Context, pattern_id: IdArgument, curator: CuratorOption, reason: ReasonOption = None, as_json: JsonFlag = False
+    ctx: typer.Context,
+    pattern_id: IdArgument,
+    curator: CuratorOption,
+    reason: ReasonOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Reject a suggestion or switch a pattern off (a default too): it stays listed, inactive."""
     ws = open_workspace(ctx)

@@ -67,9 +67,7 @@ def lsh_bands(num_perm: int, threshold: float) -> int:
     return min(divisors, key=lambda b: abs((1 / b) ** (b / num_perm) - (threshold - 0.1)))
 
 
-def minhash_pairs(
-    token_sets: list[list[str]], *, threshold: float, num_perm: int
-) -> list[tuple[int, int, float]]:
+def minhash_pairs(token_sets: list[list[str]], *, threshold: float, num_perm: int) -> list[tuple[int, int, float]]:
     """(i, j, estimated Jaccard) of the token sets whose estimate reaches `threshold`, found by LSH."""
     from rensa import RMinHash, RMinHashLSH  # Rust extension, loaded only to dedup
 
@@ -126,7 +124,9 @@ def find_duplicates(
         if progress:
             progress(len(ids), total)
     pairs = minhash_pairs(token_sets, threshold=threshold, num_perm=settings.num_perm)
-    return _store(ws, MINHASH, ids, pairs)
+    # content words (boilerplate left out), so a mirror's own navigation does not make it look longer
+    words = {ids[i]: len(tokens) + settings.shingle_words - 1 if tokens else 0 for i, tokens in enumerate(token_sets)}
+    return _store(ws, MINHASH, ids, pairs, words)
 
 
 def find_semantic_duplicates(
@@ -149,7 +149,13 @@ def find_semantic_duplicates(
     return _store(ws, f"semantic:{retriever}", ids, pairs)
 
 
-def _store(ws: Workspace, method: str, ids: list[str], pairs: list[tuple[int, int, float]]) -> DedupResult:
+def _store(
+    ws: Workspace,
+    method: str,
+    ids: list[str],
+    pairs: list[tuple[int, int, float]],
+    words: dict[str, int] | None = None,
+) -> DedupResult:
     best: dict[int, float] = {}
     for i, j, s in pairs:
         best[i], best[j] = max(best.get(i, 0.0), s), max(best.get(j, 0.0), s)
@@ -157,7 +163,7 @@ def _store(ws: Workspace, method: str, ids: list[str], pairs: list[tuple[int, in
     rows = []
     for number, members in enumerate(groups, start=1):
         doc_ids = sorted(ids[m] for m in members)
-        canonical, reason = pick_canonical(ws, doc_ids)
+        canonical, reason = pick_canonical(ws, doc_ids, words)
         cluster_id = f"{method.split(':')[0][0]}{number}"
         similarity = {ids[m]: round(best[m], 4) for m in members}
         rows += [(cluster_id, d, d == canonical, reason if d == canonical else None, similarity[d]) for d in doc_ids]
@@ -172,10 +178,12 @@ def _store(ws: Workspace, method: str, ids: list[str], pairs: list[tuple[int, in
     )
 
 
-def pick_canonical(ws: Workspace, doc_ids: list[str]) -> tuple[str, str]:
-    """The member to keep and why: one a curator kept, else one the filter keeps, else the longest text,
-    else the shortest URL, else the first id."""
+def pick_canonical(ws: Workspace, doc_ids: list[str], words: dict[str, int] | None = None) -> tuple[str, str]:
+    """The member to keep and why: one a curator kept, else one the filter keeps, else the longest text
+    (`words`: counted without boilerplate), else the shortest URL, else the first id."""
     facts = duplicate_store.candidate_facts(ws.db, doc_ids).set_index("doc_id").loc[doc_ids]
+    if words is not None:
+        facts["words"] = [words[d] for d in doc_ids]
     facts["url_length"] = facts["url"].fillna("").str.len()
     ranked = facts.sort_values(
         ["curator_kept", "kept", "words", "url_length"], ascending=[False, False, False, True], kind="stable"

@@ -177,10 +177,9 @@ def check_pattern(ws: Workspace, pattern: Pattern) -> Pattern:
 def save_patterns(ws: Workspace, patterns: list[Pattern], who: str) -> list[Pattern]:
     """Store new patterns or new versions of patterns (each a new row, by `who`)."""
     name = curator_name(who, "changing patterns")
-    for p in patterns:
-        check_pattern(ws, p)
-    pattern_store.add_patterns(ws.db, [{**p.model_dump(), "author": name} for p in patterns])
-    return patterns
+    saved = [check_pattern(ws, p).model_copy(update={"author": name}) for p in patterns]
+    pattern_store.add_patterns(ws.db, [p.model_dump() for p in saved])
+    return saved
 
 
 def add_pattern(ws: Workspace, pattern: Pattern, who: str) -> Pattern:

@@ -131,9 +131,7 @@ def test_word_count_compares_with_the_median_of_the_documents_own_collection(
     assert _rules(ws)[f"{SITE}/data/tiny"] == (False, "min_words")
 
 
-def test_rule_set_yaml_round_trip_and_tables(
-    ws: Workspace, add_documents: Callable[..., None], tmp_path: Path
-) -> None:
+def test_rule_set_yaml_round_trip_and_tables(ws: Workspace, add_documents: Callable[..., None], tmp_path: Path) -> None:
     add_documents([{"url": f"{SITE}/a/{i}", "title": "a", "text": BODY} for i in range(4)], collection="Alpha")
     mine = _add(ws, "exclude", "science.nasa.gov/a/1", scope="alpha", reason="print copy")
     set_active(ws, "query_string", False, "ana", "this source uses query strings for pages")
