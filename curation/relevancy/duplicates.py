@@ -52,8 +52,11 @@ class Cluster(BaseModel):
 
 
 def shingles(text: str, boilerplate: set[str], size: int) -> list[str]:
-    """Word `size`-grams of the text without its boilerplate lines, lower-cased (one shingle for a short text)."""
-    kept = [line for line in text.splitlines() if line.strip() and line.strip() not in boilerplate]
+    """Word `size`-grams of the text without its boilerplate lines, lower-cased (one shingle for a short text).
+
+    A text made only of lines its collection shares (copies of one page) keeps them all."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    kept = [line for line in lines if line.strip() not in boilerplate] or lines
     words = _WORD.findall(" ".join(kept).lower())
     if len(words) <= size:
         return [" ".join(words)] if words else []

@@ -105,14 +105,17 @@ def preview_pattern(ws: Workspace, candidate: Pattern, *, with_ndcg: bool = True
 
 def projected_ndcg(ws: Workspace, dropped: set[str]) -> list[NdcgChange]:
     """NDCG@10 of the newest stored run per retriever, mode and query set, before and after removing `dropped`."""
-    from ranx import Qrels, Run, evaluate  # loaded only for a preview
-
     from curation.evaluation import JudgmentsError, load_qrels
     from curation.retrieval import ranking, stored_runs
 
+    runs = stored_runs(ws)  # newest first
+    if not runs:
+        return []
+    from ranx import Qrels, Run, evaluate  # loaded only when there are runs to project
+
     seen: set[tuple[str, str, str]] = set()
     changes: list[NdcgChange] = []
-    for run in stored_runs(ws):  # newest first
+    for run in runs:
         key = (run.retriever, run.mode, run.query_set)
         if key in seen:
             continue
