@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from curation.core import collection_label, collection_names, document_counts
+from curation.jobs import suggest_job
 from curation.relevancy import (
     KINDS,
     Pattern,
@@ -19,6 +20,7 @@ from curation.relevancy import (
     run_rules,
     set_active,
 )
+from pages.background import follow, start
 from pages.common import curator, workspace
 from pages.state import notify, show_notices
 
@@ -137,6 +139,12 @@ if st.button("Save pattern", disabled=candidate is None or not who, icon=":mater
 
 # -- suggestions -------------------------------------------------------------------------------------------------
 st.subheader("Suggestions")
+if collections:
+    ask = st.columns([2, 1])
+    target = ask[0].selectbox("Suggest exclude patterns for", collections, format_func=label, key="suggest_for")
+    if ask[1].button("Ask the LLM", icon=":material/smart_toy:", disabled=not who):
+        start(ws, suggest_job(target), who)
+    follow(ws, "suggest", target, lambda r: f"{len(r.get('suggested', [])):,} patterns suggested", key="suggest")
 suggested = [p for p in effective_patterns(ws) if p.provenance == "llm-suggested" and not p.active]
 if not suggested:
     st.caption("No pending LLM suggestions (`sde-workbench rules suggest --collection NAME`).")

@@ -181,3 +181,13 @@ def rule_counts(db: Database) -> pd.DataFrame:
             GROUP BY ALL ORDER BY documents DESC, r.rule, d.collection
             """
         ).df()
+
+
+def sample_pages(db: Database, collection: str, n: int) -> list[tuple[str, str]]:
+    """(url, title) of up to `n` pages of a collection, spread over it (a fixed hash order, so reruns agree)."""
+    with db.read() as con:
+        rows = con.execute(
+            "SELECT url, title FROM documents WHERE collection = $c AND url IS NOT NULL ORDER BY hash(doc_id) LIMIT $n",
+            {"c": collection, "n": n},
+        ).fetchall()
+    return [(str(u), str(t)) for u, t in rows]

@@ -7,9 +7,10 @@ from typing import Annotated, Literal
 
 import typer
 
-from curation.cli.context import JsonFlag, open_workspace
+from curation.cli.context import BackgroundFlag, JsonFlag, in_background, open_workspace
 from curation.cli.output import emit, emit_rows, failures_as_exit
 from curation.core import CuratorRequired, LockTimeout
+from curation.jobs import suggest_job
 from curation.relevancy import (
     KINDS,
     Pattern,
@@ -121,6 +122,33 @@ def rules_preview(
             raise PatternError("give --id of a stored pattern, or --kind and --pattern")
         result = preview_pattern(ws, candidate)
     emit(result, as_json=as_json, title=f"preview of {candidate.label()}")
+
+
+@rules_app.command("suggest")
+def rules_suggest(
+    ctx: typer.Context,
+    collection: Annotated[str, typer.Option("--collection", help="The collection (name as given at ingest, or key).")],
+    model: Annotated[str | None, typer.Option(help="PROVIDER:MODEL (default [llm]).")] = None,
+    base_url: Annotated[str | None, typer.Option(help="Server URL for Ollama, vLLM, llama.cpp or a proxy.")] = None,
+    sample: Annotated[int, typer.Option(min=5, max=500, help="Pages of the collection the LLM sees.")] = 60,
+    background: BackgroundFlag = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Ask the LLM for exclude patterns for a collection; they land inactive (`rules accept ID` to use one)."""
+    from curation.llm import LLMError, build_model
+    from curation.relevancy import suggest_patterns
+
+    ws = open_workspace(ctx)
+    if background:
+        in_background(ws, suggest_job(collection, model, base_url), as_json)
+    with failures_as_exit(as_json, LLMError, *ERRORS):
+        settings = ws.settings.llm.with_overrides(model, base_url)
+        found = suggest_patterns(ws, collection, settings, sample=sample, model=build_model(settings))
+    rows = [p.model_dump() for p in found]
+    if as_json:
+        emit({"suggested": rows}, as_json=True)
+    else:
+        emit_rows("suggested", rows, as_json=False, title=f"suggested for {collection}")
 
 
 @rules_app.command("remove")

@@ -18,6 +18,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "map_job",
             "llm_filter_job",
             "dedup_job",
+            "suggest_job",
             "query_generation_job",
             "run_job",
             "eval_job",

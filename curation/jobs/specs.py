@@ -72,6 +72,11 @@ def dedup_job(threshold: float | None = None, semantic: str | None = None) -> Jo
     return _spec("dedup", target, title, ["dedup"], {"--threshold": threshold, "--semantic": semantic})
 
 
+def suggest_job(collection: str, model: str | None = None, base_url: str | None = None) -> JobSpec:
+    options = {"--collection": collection, "--model": model, "--base-url": base_url}
+    return _spec("suggest", collection, f"LLM pattern suggestions for {collection}", ["rules", "suggest"], options)
+
+
 def query_generation_job(
     query_set: str,
     *,

@@ -23,6 +23,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "minhash_pairs",
         ],
         "rules": ["RulesResult", "run_rules", "evaluate"],
+        "suggestions": ["suggest_patterns"],
         "rule_sets": ["ImportResult", "export_rules", "import_rules", "rule_matrix", "pattern_table"],
         "preview": ["Preview", "preview_pattern", "projected_ndcg"],
         "patterns": [

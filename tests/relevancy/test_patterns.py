@@ -4,6 +4,7 @@ word count, history, YAML round trip, the preview with its projected NDCG change
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -208,3 +209,37 @@ def test_real_nasa_dataset_pages_survive_the_defaults_and_one_include_keeps_them
     _add(ws, "include", "*", scope="ej", reason="EJ records are curated datasets")
     got = _rules(ws)
     assert all(got[d][0] for d, _ in ej)
+
+
+def test_llm_suggestions_land_inactive_and_a_curator_accepts_one(
+    ws: Workspace, add_documents: Callable[..., None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from curation.cli import app
+    from tests.openai_stub import StubLLM
+
+    add_documents(
+        [{"url": f"{SITE}/listing/{t}", "title": f"Listing {t}", "text": BODY} for t in ("mars", "moon")]
+        + [{"url": f"{SITE}/mission/juno", "title": "Juno", "text": BODY}],
+        collection="Planets",
+    )
+    answer = {"patterns": [{"pattern": "science.nasa.gov/listing/*", "reason": "listings"}]}
+    server = StubLLM(verdict=lambda prompt: answer if "collection:planets" in prompt else {"patterns": []})
+    monkeypatch.setenv("STUB_KEY", "sk-test")
+    ws.update_settings("llm", "api_key_env", "STUB_KEY")
+    try:
+        args = ["--workspace", str(ws.root), "rules", "suggest", "--collection", "Planets", "--json"]
+        done = CliRunner().invoke(app, [*args, "--model", "openai-compatible:stub", "--base-url", server.url])
+    finally:
+        server.close()
+    assert done.exit_code == 0, done.output
+    (suggested,) = json.loads(done.stdout.strip().splitlines()[-1])["suggested"]
+    assert (suggested["provenance"], suggested["active"], suggested["scope"]) == ("llm-suggested", False, "planets")
+    assert _rules(ws)[f"{SITE}/listing/mars"] == (True, None)  # inactive: decides nothing yet
+
+    set_active(ws, suggested["pattern_id"], True, "ana", "accepted")
+
+    got = _rules(ws)
+    assert got[f"{SITE}/listing/mars"] == (False, f"exclude:{suggested['pattern_id']}")
+    assert got[f"{SITE}/mission/juno"] == (True, None)
