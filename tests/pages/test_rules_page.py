@@ -9,7 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from curation.core import WORKSPACE_ENV, Workspace
-from curation.relevancy import Pattern, effective_patterns, find_duplicates, run_rules, save_patterns, verdicts
+from curation.relevancy import Pattern, effective_patterns, run_rules, save_patterns, verdicts
+from tests.job_helpers import finish_jobs
 
 REPO = Path(__file__).resolve().parents[2]
 SITE = "https://science.nasa.gov"
@@ -67,8 +68,12 @@ def test_preview_before_save_then_the_matrix_and_a_suggestion(
     assert any("drops 75%" in w.value for w in at.warning)  # 3 of 4 documents of the collection: flagged
 
 
-def test_review_lists_clusters_and_keeps_one(open_page: Callable[[str], AppTest], ws: Workspace) -> None:
-    find_duplicates(ws)
+def test_review_finds_clusters_in_a_job_and_keeps_one(open_page: Callable[[str], AppTest], ws: Workspace) -> None:
+    at = open_page("review.py")
+    next(b for b in at.button if b.label == "Find near-duplicates").click().run()
+    (job,) = finish_jobs(ws)
+    assert job.status == "done", job.error
+    assert job.result == {"documents": 4, "clusters": 1, "duplicates": 3, "largest": 4}
     at = open_page("review.py")
     assert not at.exception
     (expander,) = [e for e in at.expander if e.label.startswith("m1: 4 documents")]
