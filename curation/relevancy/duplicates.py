@@ -12,7 +12,7 @@ canonical document with the reason it was chosen; `keep_one` records curator dec
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -70,13 +70,20 @@ def lsh_bands(num_perm: int, threshold: float) -> int:
     return min(divisors, key=lambda b: abs((1 / b) ** (b / num_perm) - (threshold - 0.1)))
 
 
-def minhash_pairs(token_sets: list[list[str]], *, threshold: float, num_perm: int) -> list[tuple[int, int, float]]:
-    """(i, j, estimated Jaccard) of the token sets whose estimate reaches `threshold`, found by LSH."""
-    from rensa import RMinHash, RMinHashLSH  # Rust extension, loaded only to dedup
+def signatures(token_sets: list[list[str]], num_perm: int) -> list[Any]:
+    """One rensa MinHash per token set (computed in Rust for the whole batch)."""
+    from rensa import RMinHash  # Rust extension, loaded only to dedup
 
-    hashes = RMinHash.from_token_sets(token_sets, num_perm=num_perm, seed=_SEED)
+    return list(RMinHash.from_token_sets(token_sets, num_perm=num_perm, seed=_SEED))
+
+
+def lsh_pairs(
+    hashes: list[Any], present: list[int], *, threshold: float, num_perm: int
+) -> list[tuple[int, int, float]]:
+    """(i, j, estimated Jaccard) among the `present` signatures whose estimate reaches `threshold`, found by LSH."""
+    from rensa import RMinHashLSH
+
     lsh = RMinHashLSH(threshold=threshold, num_perm=num_perm, num_bands=lsh_bands(num_perm, threshold))
-    present = [i for i, tokens in enumerate(token_sets) if tokens]
     for i in present:
         lsh.insert(i, hashes[i])
     pairs = []
@@ -87,6 +94,12 @@ def minhash_pairs(token_sets: list[list[str]], *, threshold: float, num_perm: in
                 if similarity >= threshold:
                     pairs.append((i, int(j), float(similarity)))
     return pairs
+
+
+def minhash_pairs(token_sets: list[list[str]], *, threshold: float, num_perm: int) -> list[tuple[int, int, float]]:
+    """(i, j, estimated Jaccard) of the token sets whose estimate reaches `threshold`."""
+    present = [i for i, tokens in enumerate(token_sets) if tokens]
+    return lsh_pairs(signatures(token_sets, num_perm), present, threshold=threshold, num_perm=num_perm)
 
 
 def _components(pairs: list[tuple[int, int, float]]) -> dict[int, list[int]]:
@@ -119,16 +132,23 @@ def find_duplicates(
     )
     total = duplicate_store.document_count(ws.db)
     ids: list[str] = []
-    token_sets: list[list[str]] = []
+    hashes: list[Any] = []
+    present: list[int] = []
+    words: dict[str, int] = {}  # content words (boilerplate left out): a mirror's own chrome does not count
     for batch in duplicate_store.document_batches(ws.db):
-        for doc_id, collection, text in batch.itertuples(index=False):
+        token_sets = [
+            shingles(text, boilerplate.get(collection, set()), settings.shingle_words)
+            for collection, text in zip(batch["collection"], batch["text"], strict=True)
+        ]
+        for doc_id, tokens in zip(batch["doc_id"], token_sets, strict=True):
+            if tokens:
+                present.append(len(ids))
+            words[str(doc_id)] = len(tokens) + settings.shingle_words - 1 if tokens else 0
             ids.append(str(doc_id))
-            token_sets.append(shingles(text, boilerplate.get(collection, set()), settings.shingle_words))
+        hashes += signatures(token_sets, settings.num_perm)  # the shingles of a batch are dropped here
         if progress:
             progress(len(ids), total)
-    pairs = minhash_pairs(token_sets, threshold=threshold, num_perm=settings.num_perm)
-    # content words (boilerplate left out), so a mirror's own navigation does not make it look longer
-    words = {ids[i]: len(tokens) + settings.shingle_words - 1 if tokens else 0 for i, tokens in enumerate(token_sets)}
+    pairs = lsh_pairs(hashes, present, threshold=threshold, num_perm=settings.num_perm)
     return _store(ws, MINHASH, ids, pairs, words)
 
 
@@ -163,10 +183,13 @@ def _store(
     for i, j, s in pairs:
         best[i], best[j] = max(best.get(i, 0.0), s), max(best.get(j, 0.0), s)
     groups = sorted(_components(pairs).values(), key=lambda g: (-len(g), min(ids[m] for m in g)))
+    facts = duplicate_store.candidate_facts(ws.db, [ids[m] for g in groups for m in g]).set_index("doc_id")
+    if words is not None:
+        facts["words"] = [words[d] for d in facts.index]
     rows = []
     for number, members in enumerate(groups, start=1):
         doc_ids = sorted(ids[m] for m in members)
-        canonical, reason = pick_canonical(ws, doc_ids, words)
+        canonical, reason = pick_canonical(facts.loc[doc_ids])
         cluster_id = f"{method.split(':')[0][0]}{number}"
         similarity = {ids[m]: round(best[m], 4) for m in members}
         rows += [(cluster_id, d, d == canonical, reason if d == canonical else None, similarity[d]) for d in doc_ids]
@@ -181,12 +204,11 @@ def _store(
     )
 
 
-def pick_canonical(ws: Workspace, doc_ids: list[str], words: dict[str, int] | None = None) -> tuple[str, str]:
-    """The member to keep and why: one a curator kept, else one the filter keeps, else the longest text
-    (`words`: counted without boilerplate), else the shortest URL, else the first id."""
-    facts = duplicate_store.candidate_facts(ws.db, doc_ids).set_index("doc_id").loc[doc_ids]
-    if words is not None:
-        facts["words"] = [words[d] for d in doc_ids]
+def pick_canonical(facts: pd.DataFrame) -> tuple[str, str]:
+    """The member to keep and why: one a curator kept, else one the filter keeps, else the longest text (for
+    MinHash counted without boilerplate), else the shortest URL, else the first id. `facts` is indexed by
+    doc_id (store.duplicates.candidate_facts)."""
+    facts = facts.copy()
     facts["url_length"] = facts["url"].fillna("").str.len()
     ranked = facts.sort_values(
         ["curator_kept", "kept", "words", "url_length"], ascending=[False, False, False, True], kind="stable"
