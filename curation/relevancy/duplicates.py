@@ -60,7 +60,7 @@ def shingles(text: str, boilerplate: set[str], size: int) -> list[str]:
     words = _WORD.findall(" ".join(kept).lower())
     if len(words) <= size:
         return [" ".join(words)] if words else []
-    return [" ".join(words[i : i + size]) for i in range(len(words) - size + 1)]
+    return list(map(" ".join, zip(*(words[k:] for k in range(size)), strict=False)))
 
 
 def lsh_bands(num_perm: int, threshold: float) -> int:
@@ -183,13 +183,17 @@ def _store(
     for i, j, s in pairs:
         best[i], best[j] = max(best.get(i, 0.0), s), max(best.get(j, 0.0), s)
     groups = sorted(_components(pairs).values(), key=lambda g: (-len(g), min(ids[m] for m in g)))
-    facts = duplicate_store.candidate_facts(ws.db, [ids[m] for g in groups for m in g]).set_index("doc_id")
-    if words is not None:
-        facts["words"] = [words[d] for d in facts.index]
+    table = duplicate_store.candidate_facts(ws.db, [ids[m] for g in groups for m in g])
+    facts = {
+        d: (bool(c), bool(k), int(words[d] if words is not None else n), u or "")
+        for d, c, k, n, u in zip(
+            table["doc_id"], table["curator_kept"], table["kept"], table["words"], table["url"], strict=True
+        )
+    }
     rows = []
     for number, members in enumerate(groups, start=1):
         doc_ids = sorted(ids[m] for m in members)
-        canonical, reason = pick_canonical(facts.loc[doc_ids])
+        canonical, reason = pick_canonical(facts, doc_ids)
         cluster_id = f"{method.split(':')[0][0]}{number}"
         similarity = {ids[m]: round(best[m], 4) for m in members}
         rows += [(cluster_id, d, d == canonical, reason if d == canonical else None, similarity[d]) for d in doc_ids]
@@ -204,27 +208,20 @@ def _store(
     )
 
 
-def pick_canonical(facts: pd.DataFrame) -> tuple[str, str]:
+def pick_canonical(facts: dict[str, tuple[bool, bool, int, str]], doc_ids: list[str]) -> tuple[str, str]:
     """The member to keep and why: one a curator kept, else one the filter keeps, else the longest text (for
-    MinHash counted without boilerplate), else the shortest URL, else the first id. `facts` is indexed by
-    doc_id (store.duplicates.candidate_facts)."""
-    facts = facts.copy()
-    facts["url_length"] = facts["url"].fillna("").str.len()
-    ranked = facts.sort_values(
-        ["curator_kept", "kept", "words", "url_length"], ascending=[False, False, False, True], kind="stable"
-    )
-    first, second = ranked.iloc[0], ranked.iloc[1]
-    if first["curator_kept"] != second["curator_kept"]:
-        reason = "kept by a curator"
-    elif first["kept"] != second["kept"]:
-        reason = "the only one the filter keeps"
-    elif first["words"] != second["words"]:
-        reason = f"the longest text ({int(first['words'])} words)"
-    elif first["url_length"] != second["url_length"]:
-        reason = "the shortest URL"
-    else:
-        reason = "first by id (the copies are alike)"
-    return str(ranked.index[0]), reason
+    MinHash counted without boilerplate), else the shortest URL, else the first id. `facts` holds
+    (curator_kept, kept, words, url) per doc_id (store.duplicates.candidate_facts)."""
+
+    def rank(d: str) -> tuple[bool, bool, int, int, str]:
+        curator_kept, kept, words, url = facts[d]
+        return (not curator_kept, not kept, -words, len(url), d)
+
+    first, second = sorted(doc_ids, key=rank)[:2]
+    a, b = rank(first), rank(second)
+    reasons = ["kept by a curator", "the only one the filter keeps", f"the longest text ({-a[2]} words)"]
+    reasons.append("the shortest URL")
+    return first, next((r for i, r in enumerate(reasons) if a[i] != b[i]), "first by id (the copies are alike)")
 
 
 def duplicate_clusters(ws: Workspace, method: str | None = None) -> list[Cluster]:
