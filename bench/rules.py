@@ -183,9 +183,10 @@ def nasa(folder: Path) -> None:
     dropped = sum(not table.loc[d, "kept"] for d in junk if d in table.index)
     print(f"demo planted junk dropped: {dropped} of {len(junk)} ({dropped / len(junk):.0%})")
     kept = table[table["kept"].astype(bool)]
-    print(
-        f"kept share by collection: { {c: round(float(n), 3) for c, n in (kept['collection'].value_counts() / table['collection'].value_counts()).dropna().items()} }"
-    )  # noqa: E501
+    shares = (kept["collection"].value_counts() / table["collection"].value_counts()).dropna().round(3)
+    print(f"kept share by collection: {shares.to_dict()}")
+    rules = table.loc[~table["kept"].astype(bool), "rule"].value_counts()
+    print(f"dropped by rule (all collections): {rules.to_dict()}")
     save_patterns(ws, [Pattern(kind="include", match="wildcard", pattern="*", scope="ej")], "bench")
     run_rules(ws)
     table = verdicts(ws)
