@@ -9,7 +9,7 @@ import typer
 
 from curation.cli.context import BackgroundFlag, JsonFlag, in_background, open_workspace
 from curation.cli.output import emit, emit_rows, failures_as_exit
-from curation.core import CuratorRequired, LockTimeout
+from curation.core import CuratorRequired, LockTimeout, Workspace
 from curation.jobs import suggest_job
 from curation.relevancy import (
     KINDS,
@@ -52,7 +52,15 @@ def register(app: typer.Typer) -> None:
     app.add_typer(rules_app, name="rules")
 
 
-def _candidate(ws, collection, kind, pattern, match, value, reason) -> Pattern:  # noqa: ANN001 - CLI plumbing
+def _candidate(
+    ws: Workspace,
+    collection: str | None,
+    kind: str,
+    pattern: str,
+    match: Literal["exact", "wildcard", "regex"] | None,
+    value: str | None,
+    reason: str | None,
+) -> Pattern:
     if kind not in KINDS:
         raise PatternError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
     try:
@@ -175,10 +183,7 @@ def rules_accept(
     as_json: JsonFlag = False,
 ) -> None:
     """Accept a pattern (an LLM suggestion, or switch one back on): it becomes active."""
-    ws = open_workspace(ctx)
-    with failures_as_exit(as_json, *ERRORS):
-        done = set_active(ws, pattern_id, True, curator, reason)
-    emit(done.model_dump(), as_json=as_json)
+    _switch(ctx, pattern_id, curator, reason, as_json, active=True)
 
 
 @rules_app.command("reject")
@@ -190,9 +195,13 @@ def rules_reject(
     as_json: JsonFlag = False,
 ) -> None:
     """Reject a suggestion or switch a pattern off (a default too): it stays listed, inactive."""
+    _switch(ctx, pattern_id, curator, reason, as_json, active=False)
+
+
+def _switch(ctx: typer.Context, pattern_id: str, curator: str, reason: str | None, as_json: bool, active: bool) -> None:
     ws = open_workspace(ctx)
     with failures_as_exit(as_json, *ERRORS):
-        done = set_active(ws, pattern_id, False, curator, reason)
+        done = set_active(ws, pattern_id, active, curator, reason)
     emit(done.model_dump(), as_json=as_json)
 
 
