@@ -1,10 +1,10 @@
 """Curation patterns and the rules' view of documents in DuckDB.
 
 Patterns are append-only (`patterns`, migration 10): a change is a new row and `current_patterns` is the
-newest row per pattern. `rule_matches` evaluates every pattern's RE2 regex in one scan of the documents and
-hands back, per document, the patterns it matched with its word count and its collection's median; the
-curation layer resolves them (include over exclude, most specific wins) and `save_rules_verdicts` stores the
-outcome in one transaction.
+newest row per pattern. The rules are one query (`_rules_query`): every pattern's RE2 regex, the path words and
+the word count against the document's collection median are evaluated in one scan, and the first case that holds
+decides, in the order the curation layer gives (include over exclude, most specific first). `evaluate_rules`
+returns the verdicts (previews), `apply_rules` stores them in one transaction without leaving DuckDB.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+from pydantic import BaseModel
 
 from store.database import Database
 
@@ -74,57 +75,117 @@ def pattern_history(db: Database, pattern_id: str | None = None) -> pd.DataFrame
         ).df()
 
 
-def rule_matches(
-    db: Database,
-    matchers: Sequence[tuple[str, str, str | None]],
-    *,
-    path_words: Sequence[str],
-    limit: int | None = None,
-) -> pd.DataFrame:
-    """Per document: its fields, word count, median words of its collection, path-word hits and matched patterns.
+Matcher = tuple[str, str, str | None]  # (RE2 regex, target `rest` or `host_path`, collection scope or None)
+TEMPLATE_FIELDS = ("title", "url", "collection", "division", "document_type")
 
-    `matchers` are (RE2 regex, target `rest` or `host_path`, collection scope or None); `matched` lists the
-    indexes of those that match. `median` is the collection's median (the workspace median without one).
-    """
-    params: dict[str, Any] = {"path_words": [w.lower() for w in path_words], "limit": limit}
-    checks: list[str] = []
-    for i, (regex, target, scope) in enumerate(matchers):
-        params[f"re_{i}"], params[f"scope_{i}"] = regex, scope
-        checks.append(
-            f"CASE WHEN ($scope_{i} IS NULL OR collection = $scope_{i}) AND regexp_matches({target}, $re_{i}) "
-            f"THEN {i} END"
+
+class RuleSpec(BaseModel):
+    """What the rules apply, already ordered: includes and excludes most specific first, each with the label and
+    reason its verdict records; value patterns (division, document_type, title) most specific first, a value as
+    template parts (literal text, or a field name prefixed by `{`)."""
+
+    includes: list[tuple[Matcher, str, str]] = []
+    excludes: list[tuple[Matcher, str, str]] = []
+    values: dict[str, list[tuple[Matcher, list[str]]]] = {}
+    path_words: list[str] = []
+    fraction: float = 0.0
+    floor: int = 0
+    candidate: Matcher | None = None
+    limit: int | None = None
+
+
+def _matches(matcher: Matcher, name: str, params: dict[str, Any]) -> str:
+    regex, target, scope = matcher
+    if target not in ("rest", "host_path"):
+        raise ValueError(f"unknown match target {target!r}")
+    params[f"{name}_re"], params[f"{name}_scope"] = regex, scope
+    return f"((${name}_scope IS NULL OR collection = ${name}_scope) AND regexp_matches({target}, ${name}_re))"
+
+
+def _value(parts: list[str], name: str, params: dict[str, Any]) -> str:
+    pieces = []
+    for j, part in enumerate(parts):
+        if part.startswith("{") and part[1:] in TEMPLATE_FIELDS:
+            pieces.append(f"coalesce({part[1:]}::VARCHAR, '')")
+        else:
+            params[f"{name}_{j}"] = part
+            pieces.append(f"${name}_{j}")
+    return f"concat({', '.join(pieces)})" if pieces else "''"
+
+
+def _rules_query(spec: RuleSpec, params: dict[str, Any]) -> str:
+    """The verdict per document, resolved by DuckDB: the first case that holds decides (includes, excludes,
+    path words, the floor, the collection's median), each value from its most specific pattern."""
+    params.update(path_words=[w.lower() for w in spec.path_words], fraction=spec.fraction, floor=spec.floor)
+    params["limit"] = spec.limit
+    cases = []
+    for kind, kept, rules in (("inc", "true", spec.includes), ("exc", "false", spec.excludes)):
+        for i, (matcher, label, reason) in enumerate(rules):
+            params[f"{kind}{i}_label"], params[f"{kind}{i}_reason"] = label, reason
+            cases.append(
+                f"WHEN {_matches(matcher, f'{kind}{i}', params)} "
+                f"THEN {{'kept': {kept}, 'rule': ${kind}{i}_label, 'reason': ${kind}{i}_reason}}"
+            )
+    cases.append(
+        "WHEN len(hits) > 0 THEN {'kept': false, 'rule': 'path_word:' || hits[1], "
+        "'reason': 'URL path contains the word \"' || hits[1] || '\"'}"
+    )
+    cases.append(
+        "WHEN words < $floor THEN {'kept': false, 'rule': 'min_words', "
+        "'reason': format('{} words, under the floor of {} words', words, $floor)}"
+    )
+    cases.append(
+        "WHEN words < $fraction * median THEN {'kept': false, 'rule': 'min_words', "
+        "'reason': format('{} words, under {} x the median of {} words of {}', words, $fraction, "
+        "round(median)::BIGINT, coalesce('collection ' || collection, 'the workspace'))}"
+    )
+    values = []
+    for field in ("division", "document_type", "title"):
+        whens = [
+            f"WHEN {_matches(matcher, f'{field}{i}', params)} THEN {_value(parts, f'{field}{i}v', params)}"
+            for i, (matcher, parts) in enumerate(spec.values.get(field, []))
+        ]
+        values.append(f"CASE {' '.join(whens)} END AS set_{field}" if whens else f"NULL::VARCHAR AS set_{field}")
+    candidate = _matches(spec.candidate, "cand", params) if spec.candidate else "false"
+    return f"""
+        WITH located AS (
+            SELECT doc_id, content_hash, url, title, division, document_type, collection,
+                   {_URL_REST} AS rest, {_URL_HOST_PATH} AS host_path, {_WORD_COUNT} AS words
+            FROM documents
+        ),
+        counted AS (
+            SELECT *, CASE WHEN collection IS NULL THEN median(words) OVER ()
+                           ELSE median(words) OVER (PARTITION BY collection) END AS median,
+                   list_intersect(regexp_extract_all(split_part(rest, '?', 1), '[a-z0-9]+'), $path_words) AS hits
+            FROM located
+        ),
+        picked AS (SELECT * FROM counted ORDER BY doc_id LIMIT coalesce($limit, 9223372036854775807)),
+        decided AS (
+            SELECT *, CASE {" ".join(cases)} END AS fired, {", ".join(values)}, {candidate} AS candidate
+            FROM picked
         )
-    matched = f"list_filter([{', '.join(checks)}]::INTEGER[], lambda m: m IS NOT NULL)" if checks else "[]::INTEGER[]"
+        SELECT doc_id, content_hash, coalesce(fired.kept, true) AS kept, fired.rule AS rule,
+               fired.reason AS reason, set_division AS division, set_document_type AS document_type,
+               set_title AS title, url, collection, words, title AS page_title, candidate
+        FROM decided
+    """
+
+
+def evaluate_rules(db: Database, spec: RuleSpec) -> pd.DataFrame:
+    """What `spec` decides for every document (nothing stored): doc_id, content_hash, kept, rule, reason,
+    division, document_type, title (what value patterns give), url, collection, words, page_title, candidate."""
+    params: dict[str, Any] = {}
+    query = _rules_query(spec, params)
     with db.read() as con:
-        return con.execute(
-            f"""
-            WITH located AS (
-                SELECT doc_id, content_hash, url, title, division, document_type, collection,
-                       {_URL_REST} AS rest, {_URL_HOST_PATH} AS host_path, {_WORD_COUNT} AS words
-                FROM documents
-            ),
-            counted AS (
-                SELECT *, coalesce(median(words) OVER (PARTITION BY collection), 0) AS collection_median,
-                       coalesce(median(words) OVER (), 0) AS workspace_median
-                FROM located
-            ),
-            picked AS (SELECT * FROM counted ORDER BY doc_id LIMIT coalesce($limit, 9223372036854775807))
-            SELECT doc_id, content_hash, url, title, division, document_type, collection, words,
-                   CASE WHEN collection IS NULL THEN workspace_median ELSE collection_median END AS median,
-                   list_intersect(regexp_extract_all(split_part(rest, '?', 1), '[a-z0-9]+'), $path_words)
-                       AS path_hits,
-                   {matched} AS matched
-            FROM picked ORDER BY doc_id
-            """,
-            params,
-        ).df()
+        return con.execute(query + " ORDER BY doc_id", params).df()
 
 
-def save_rules_verdicts(db: Database, frame: pd.DataFrame, *, prompt_version: str, now: datetime) -> int:
-    """Replace the rules verdicts of the documents in `frame` (doc_id, content_hash, kept, rule, reason,
-    division, document_type, title) in one transaction."""
+def apply_rules(db: Database, spec: RuleSpec, *, prompt_version: str, now: datetime) -> dict[str, Any]:
+    """Decide every document by `spec` and replace their rules verdicts, in one transaction; returns counts."""
+    params: dict[str, Any] = {}
+    query = _rules_query(spec, params)
     with db.write() as con:
-        con.register("ruled", frame)
+        con.execute(f"CREATE TEMP TABLE ruled AS {query}", params)
         con.execute("DELETE FROM verdicts WHERE judge = 'rules' AND doc_id IN (SELECT doc_id FROM ruled)")
         con.execute(
             """
@@ -136,8 +197,19 @@ def save_rules_verdicts(db: Database, frame: pd.DataFrame, *, prompt_version: st
             """,
             {"prompt_version": prompt_version, "now": now},
         )
-        con.unregister("ruled")
-    return len(frame)
+        row = con.execute("SELECT count(*), count(*) FILTER (kept), coalesce(median(words), 0) FROM ruled").fetchone()
+        by_rule = con.execute(
+            "SELECT rule, count(*) FROM ruled WHERE NOT kept GROUP BY 1 ORDER BY 2 DESC, 1"
+        ).fetchall()
+        con.execute("DROP TABLE ruled")
+    assert row is not None
+    return {
+        "judged": int(row[0]),
+        "kept": int(row[1]),
+        "dropped": int(row[0]) - int(row[1]),
+        "median_words": float(row[2]),
+        "by_rule": {str(r): int(n) for r, n in by_rule},
+    }
 
 
 def regex_problem(db: Database, regex: str) -> str | None:

@@ -3,7 +3,7 @@ document-type patterns, global or for one collection.
 
 A pattern matches a URL exactly, with `*` wildcards (COSMOS syntax, the whole URL without scheme), or as an
 RE2 regex (searched in the lower-cased path and query, like SDE's default excludes). Every pattern becomes one
-RE2 regex evaluated by DuckDB (`store.patterns.rule_matches`), so no regex engine runs in Python. The
+RE2 regex evaluated by DuckDB (`store.patterns`), so no regex engine runs in Python. The
 defaults of `[rules] exclude_patterns` are patterns of provenance `default` under their own names; a curator
 deactivates or rescopes one by writing a row with that id.
 """
@@ -100,12 +100,6 @@ class Pattern(BaseModel):
             text = self.pattern.lstrip("^")
             rank, prefix = 0, next((i for i, c in enumerate(text) if c in _RE2_SPECIAL), len(text))
         return rank, prefix, int(self.scope is not None)
-
-    def render(self, fields: dict[str, object]) -> str | None:
-        """The value this pattern gives a document (a title template filled with its fields)."""
-        if self.value is None or self.kind != "title":
-            return self.value
-        return self.value.format_map({k: "" if fields.get(k) is None else fields[k] for k in TEMPLATE_FIELDS})
 
     def label(self) -> str:
         """How verdicts name the pattern that decided them: `exclude:search_results`, `include:p1a2b3c4`."""

@@ -70,8 +70,8 @@ def preview_pattern(ws: Workspace, candidate: Pattern, *, with_ndcg: bool = True
         candidate.model_copy(update={"active": True})
     ]
     before = evaluate(ws, current).set_index("doc_id")
-    after = evaluate(ws, proposed).set_index("doc_id")
-    hit = after[after["matched_ids"].map(lambda ids: candidate.pattern_id in ids)]
+    after = evaluate(ws, proposed, candidate).set_index("doc_id")
+    hit = after[after["candidate"].astype(bool)]
     kept_before = before["kept"].reindex(after.index)
     changed = after["kept"] != kept_before
     dropped = list(after.index[changed & ~after["kept"]])
