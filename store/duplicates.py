@@ -64,7 +64,7 @@ def candidate_facts(db: Database, doc_ids: list[str]) -> pd.DataFrame:
     with db.read() as con:
         return con.execute(
             """
-            SELECT d.doc_id, d.url, len(regexp_extract_all(d.text, '\\S+')) AS words,
+            SELECT d.doc_id, d.url, length(regexp_replace(d.text, '\\s*\\S+\\s*', 'x', 'g')) AS words,
                    coalesce(f.kept, true) AS kept, coalesce(c.kept, false) AS curator_kept
             FROM documents d LEFT JOIN verdicts_in_force f USING (doc_id)
             LEFT JOIN latest_decisions c ON c.doc_id = d.doc_id

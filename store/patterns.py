@@ -34,7 +34,7 @@ PATTERN_COLUMNS = (
 )
 # Words of a text; what regex patterns see (lower-cased path and query after the host, no fragment) and what
 # exact and wildcard patterns see (lower-cased URL without scheme and fragment).
-_WORD_COUNT = "len(regexp_extract_all(text, '\\S+'))"
+_WORD_COUNT = "length(regexp_replace(text, '\\s*\\S+\\s*', 'x', 'g'))"  # one x per word: faster than a list of words
 _URL_REST = "coalesce(regexp_extract(lower(url), '^[a-z][a-z0-9+.-]*://[^/?#]*([^#]*)', 1), '')"
 _URL_HOST_PATH = "coalesce(regexp_extract(lower(url), '^(?:[a-z][a-z0-9+.-]*://)?([^#]*)', 1), '')"
 
