@@ -11,7 +11,15 @@ import pytest
 
 from curation.core import Workspace
 from curation.ingest import IngestOptions, ingest
-from curation.relevancy import duplicate_clusters, find_duplicates, keep_one, minhash_pairs, shingles, verdicts
+from curation.relevancy import (
+    duplicate_clusters,
+    find_duplicates,
+    find_semantic_duplicates,
+    keep_one,
+    minhash_pairs,
+    shingles,
+    verdicts,
+)
 
 NASA = Path(__file__).resolve().parents[3] / "shared" / "data" / "nasa"
 MIRROR_NAV = ["Mirror of NASA Science", "Home", "About this mirror", "Report a broken link", "Mirror terms of use"]
@@ -83,3 +91,21 @@ def test_boilerplate_lines_do_not_make_pages_alike() -> None:
     b = "\n".join([*sorted(chrome), "Jupiter has a great red spot that is a storm larger than the Earth."])
     assert minhash_pairs([shingles(a, set(), 5), shingles(b, set(), 5)], threshold=0.8, num_perm=128)
     assert not minhash_pairs([shingles(a, chrome, 5), shingles(b, chrome, 5)], threshold=0.8, num_perm=128)
+
+
+def test_semantic_clusters_come_from_a_retrievers_document_vectors(ws: Workspace, tiny_model_dir: Path) -> None:
+    from curation.retrieval import embed
+    from tests.retrieval_data import add_retriever, corpus_rows, load_rows
+
+    rows = corpus_rows()
+    copy = {**rows[0], "doc_id": "copy-of-0", "url": "https://mirror.example.org/0/0"}
+    load_rows(ws, [*rows, copy], ws.root / "rows.jsonl")
+    add_retriever(ws, "tiny", tiny_model_dir)
+    embed(ws, "tiny")
+
+    result = find_semantic_duplicates(ws, "tiny", threshold=0.9999)  # the random model: only the copy is that close
+
+    assert (result.documents, result.clusters, result.largest) == (len(rows) + 1, 1, 2)
+    (cluster,) = duplicate_clusters(ws, "semantic:tiny")
+    assert set(cluster.members) == {rows[0]["doc_id"], "copy-of-0"}
+    assert cluster.canonical == rows[0]["doc_id"] and cluster.reason == "the shortest URL"
