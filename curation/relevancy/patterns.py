@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from curation.core import collection_key, collection_names, curator_name
+from curation.core import collection_key, collection_names, curator_name, document_counts
 from store import patterns as pattern_store
 
 if TYPE_CHECKING:
@@ -143,7 +143,7 @@ def resolve_scope(ws: Workspace, collection: str | None) -> str | None:
     if collection is None:
         return None
     names = collection_names(ws)
-    keys = set(names) | set(_document_collections(ws))
+    keys = set(names) | {k for k in document_counts(ws, "collection") if k is not None}
     if collection in keys:
         return collection
     by_name = {name: key for key, name in names.items()}
@@ -152,12 +152,6 @@ def resolve_scope(ws: Workspace, collection: str | None) -> str | None:
     if collection_key(collection) in keys:
         return collection_key(collection)
     raise PatternError(f"no collection {collection!r} in this workspace (known: {', '.join(sorted(keys)) or 'none'})")
-
-
-def _document_collections(ws: Workspace) -> list[str]:
-    from curation.core import document_counts
-
-    return [k for k in document_counts(ws, "collection") if k is not None]
 
 
 def check_pattern(ws: Workspace, pattern: Pattern) -> Pattern:
