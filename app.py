@@ -22,6 +22,7 @@ PAGES = {
     ],
     "Curation": [
         st.Page("pages/review.py", title="Filter & review", icon=":material/filter_alt:"),
+        st.Page("pages/rules.py", title="Rules", icon=":material/rule:"),
     ],
     "Judging": [
         st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),

@@ -6,11 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from curation.core import document_counts, get_documents
-from curation.jobs import llm_filter_job
+from curation.jobs import dedup_job, llm_filter_job
 from curation.llm import PROVIDERS, LLMError
 from curation.relevancy import (
+    MINHASH,
     accept_verdicts,
+    cluster_table,
     decide,
+    keep_one,
     llm_failures,
     pending_suggestions,
     review_suggestions,
@@ -205,3 +208,37 @@ else:
     if s[2].button(f"Accept all {len(every)} shown", disabled=not who, key="accept_all_suggestions"):
         review_suggestions(ws, every, accepted=True, curator=who)
         st.rerun()
+
+# -- near-duplicates ---------------------------------------------------------------------------------------------
+st.subheader("Near-duplicates")
+st.caption(
+    "MinHash over word shingles, leaving out lines most pages of a collection share (navigation, footers); "
+    f"Jaccard threshold `[dedup] threshold` ({ws.settings.dedup.threshold}). Largest clusters first, each with a "
+    "suggested canonical document and why."
+)
+if st.button("Find near-duplicates", icon=":material/content_copy:", disabled=not who):
+    start(ws, dedup_job(), who)
+follow(
+    ws,
+    "dedup",
+    MINHASH,
+    lambda r: f"{r['clusters']:,} clusters, {r['duplicates']:,} duplicates among {r['documents']:,} documents",
+    key="dedup",
+)
+members = cluster_table(ws, MINHASH)
+CLUSTERS_SHOWN = 25
+for cluster_id, group in list(members.groupby("cluster_id", sort=False))[:CLUSTERS_SHOWN]:
+    canonical = group[group["canonical"]].iloc[0]
+    with st.expander(f"{cluster_id}: {len(group)} documents · {canonical['title'] or canonical['doc_id']}"):
+        st.caption(f"Suggested canonical: {canonical['doc_id']} ({canonical['reason']})")
+        st.dataframe(
+            group[["doc_id", "title", "url", "collection", "kept", "similarity"]], hide_index=True, width="stretch"
+        )
+        ids = group["doc_id"].tolist()
+        chosen = st.selectbox("Keep", ids, index=ids.index(canonical["doc_id"]), key=f"keep_{cluster_id}")
+        if st.button("Keep this one, drop the rest", key=f"keep_one_{cluster_id}", disabled=not who):
+            dropped = keep_one(ws, str(cluster_id), chosen, who)
+            st.toast(f"kept {chosen}, dropped {dropped} duplicates")
+            st.rerun()
+if members["cluster_id"].nunique() > CLUSTERS_SHOWN:
+    st.caption(f"Showing the {CLUSTERS_SHOWN} largest clusters; `sde-workbench dedup --list` lists them all.")

@@ -323,6 +323,50 @@ MIGRATIONS: list[list[str]] = [
         )
         """,
     ],
+    # 10: curation patterns (exclude/include URL patterns and title/division/document-type patterns, global or per
+    # collection), append-only like judgments: every change is a new row, the newest row per pattern counts;
+    # rules verdicts keep the title a title pattern gave
+    [
+        "CREATE SEQUENCE IF NOT EXISTS pattern_row_seq START 1",
+        """
+        CREATE TABLE IF NOT EXISTS patterns (
+            row_id BIGINT PRIMARY KEY DEFAULT nextval('pattern_row_seq'),
+            pattern_id VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            scope VARCHAR,
+            match VARCHAR NOT NULL,
+            pattern VARCHAR NOT NULL,
+            value VARCHAR,
+            provenance VARCHAR NOT NULL,
+            active BOOLEAN NOT NULL,
+            removed BOOLEAN NOT NULL DEFAULT false,
+            reason VARCHAR,
+            author VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL DEFAULT now()
+        )
+        """,
+        """
+        CREATE VIEW current_patterns AS
+        SELECT * FROM patterns QUALIFY row_number() OVER (PARTITION BY pattern_id ORDER BY row_id DESC) = 1
+        """,
+        "ALTER TABLE verdicts ADD COLUMN title VARCHAR",
+    ],
+    # 11: near-duplicate clusters (MinHash over word shingles, or a retriever's vectors): one row per member, the
+    # suggested canonical document flagged with the reason it was chosen; a new run of a method replaces its rows
+    [
+        """
+        CREATE TABLE IF NOT EXISTS duplicate_clusters (
+            method VARCHAR NOT NULL,
+            cluster_id VARCHAR NOT NULL,
+            doc_id VARCHAR NOT NULL,
+            canonical BOOLEAN NOT NULL,
+            reason VARCHAR,
+            similarity DOUBLE,
+            created_at TIMESTAMP NOT NULL DEFAULT now(),
+            PRIMARY KEY (method, cluster_id, doc_id)
+        )
+        """,
+    ],
     # 12: fine-tuning trainings (sources and weights, loss, hyperparameters, base revision, device, duration)
     # and the metrics of each evaluated checkpoint on each eval set
     [

@@ -8,7 +8,6 @@ the newest one counts. `verdicts_in_force` (see the migration) is what every oth
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -37,86 +36,6 @@ VERDICT_COLUMNS = (
     "judged_at",
 )
 SUGGESTION_FIELDS = ("division", "document_type")
-# Words of a text, and what URL rules see: the lower-cased URL after scheme and host, without fragment.
-_WORD_COUNT = "len(regexp_extract_all(text, '\\S+'))"
-_URL_REST = "regexp_extract(lower(url), '^[a-z][a-z0-9+.-]*://[^/?#]*([^#]*)', 1)"
-
-
-def apply_rules(
-    db: Database,
-    *,
-    min_words_fraction: float,
-    path_words: Sequence[str],
-    url_patterns: dict[str, str],
-    prompt_version: str,
-    now: datetime,
-    limit: int | None = None,
-) -> dict[str, Any]:
-    """Judge documents by the cheap rules in SQL and replace their rules verdicts, in one transaction.
-
-    The first rule that fires is recorded: a URL pattern (`exclude:<name>`, RE2 syntax, matched on
-    the lower-cased path and query), a URL path word (`path_word:<word>`), then `min_words` (fewer words than
-    `min_words_fraction` of the workspace median). Returns the median and counts per outcome and rule.
-    """
-    params: dict[str, Any] = {
-        "fraction": min_words_fraction,
-        "path_words": [w.lower() for w in path_words],
-        "limit": limit,
-    }
-    cases: list[str] = []
-    for i, (name, pattern) in enumerate(url_patterns.items()):
-        params[f"rule_{i}"] = f"exclude:{name}"
-        params[f"pattern_{i}"], params[f"reason_{i}"] = pattern, f'URL matches the exclude pattern "{name}"'
-        cases.append(f"WHEN regexp_matches(rest, $pattern_{i}) THEN [$rule_{i}, $reason_{i}]")
-    cases.append(
-        "WHEN len(hits) > 0 THEN ['path_word:' || hits[1], 'URL path contains the word \"' || hits[1] || '\"']"
-    )
-    cases.append(
-        "WHEN words < $fraction * median THEN ['min_words', "
-        "format('{} words, under {} x the workspace median of {} words', words, $fraction, round(median)::BIGINT)]"
-    )
-    with db.write() as con:
-        con.execute(
-            f"""
-            CREATE TEMP TABLE ruled AS
-            WITH located AS (SELECT doc_id, content_hash, text, coalesce({_URL_REST}, '') AS rest FROM documents),
-            counted AS (
-                SELECT doc_id, content_hash, rest, {_WORD_COUNT} AS words,
-                       list_intersect(regexp_extract_all(split_part(rest, '?', 1), '[a-z0-9]+'), $path_words) AS hits
-                FROM located
-            ),
-            stats AS (SELECT coalesce(median(words), 0) AS median FROM counted),
-            picked AS (SELECT * FROM counted ORDER BY doc_id LIMIT coalesce($limit, 9223372036854775807))
-            SELECT doc_id, content_hash, CASE {" ".join(cases)} END AS fired, median
-            FROM picked, stats
-            """,
-            params,
-        )
-        con.execute("DELETE FROM verdicts WHERE judge = 'rules' AND doc_id IN (SELECT doc_id FROM ruled)")
-        con.execute(
-            """
-            INSERT INTO verdicts (doc_id, judge, model, prompt_version, content_hash, ok, kept, rule, reasons,
-                                  judged_at)
-            SELECT doc_id, 'rules', 'rules', $prompt_version, content_hash, true, fired IS NULL, fired[1],
-                   CASE WHEN fired IS NULL THEN [] ELSE [fired[2]] END, $now
-            FROM ruled
-            """,
-            {"prompt_version": prompt_version, "now": now},
-        )
-        row = con.execute("SELECT any_value(median), count(*), count(*) FILTER (fired IS NULL) FROM ruled").fetchone()
-        by_rule = con.execute(
-            "SELECT fired[1], count(*) FROM ruled WHERE fired IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
-        ).fetchall()
-        con.execute("DROP TABLE ruled")
-    assert row is not None
-    median, judged, kept = float(row[0] or 0), int(row[1]), int(row[2])
-    return {
-        "median_words": median,
-        "judged": judged,
-        "kept": kept,
-        "dropped": judged - kept,
-        "by_rule": {str(r): int(n) for r, n in by_rule},
-    }
 
 
 def llm_candidates(db: Database, model: str, prompt_version: str) -> tuple[list[tuple[str, str]], int]:

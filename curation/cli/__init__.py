@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from curation.cli import evaluation, ingest, jobs, judging, maps, relevancy, retrieval, training, workspace
+from curation.cli import evaluation, ingest, jobs, judging, maps, relevancy, retrieval, rules, training, workspace
 
 app = typer.Typer(
     name="sde-workbench",
@@ -35,7 +35,7 @@ def _global(
 
 
 # One module per pipeline stage, in the order of the README's typical pass.
-for stage in (ingest, relevancy, retrieval, maps, judging, evaluation, training, workspace, jobs):
+for stage in (ingest, relevancy, rules, retrieval, maps, judging, evaluation, training, workspace, jobs):
     stage.register(app)
 
 

@@ -1,4 +1,5 @@
-"""Commands of the relevancy filter: `filter` (rules or LLM judge) and `verdicts` (the verdict in force)."""
+"""Commands of the relevancy filter: `filter` (rules or LLM judge), `verdicts` (the verdict in force) and
+`dedup` (near-duplicate clusters)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import typer
 from curation.cli.context import BackgroundFlag, JsonFlag, in_background, open_workspace, progress_bar
 from curation.cli.output import emit, emit_rows, err_console, fail, failures_as_exit
 from curation.core import LockTimeout
-from curation.jobs import cancel_requested, llm_filter_job
+from curation.jobs import cancel_requested, dedup_job, llm_filter_job
 from curation.llm import LLMError
 from curation.relevancy import run_rules, verdicts
 
@@ -19,6 +20,7 @@ VERDICT_FIELDS = ["doc_id", "url", "kept", "judge", "quality", "rule", "reasons"
 def register(app: typer.Typer) -> None:
     app.command("filter")(filter_command)
     app.command("verdicts")(verdicts_command)
+    app.command("dedup")(dedup_command)
 
 
 def filter_command(
@@ -76,3 +78,39 @@ def verdicts_command(
         for row in table.where(table.notna(), None).to_dict("records")
     ]
     emit_rows("verdicts", rows, as_json=as_json, title="verdicts in force")
+
+
+def dedup_command(
+    ctx: typer.Context,
+    threshold: Annotated[
+        float | None, typer.Option(min=0.01, max=1.0, help="Jaccard (MinHash) or cosine (--semantic) threshold.")
+    ] = None,
+    semantic: Annotated[
+        str | None, typer.Option("--semantic", help="Cluster by this retriever's document vectors instead.")
+    ] = None,
+    list_clusters: Annotated[bool, typer.Option("--list", help="List the stored clusters, largest first.")] = False,
+    background: BackgroundFlag = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Near-duplicate clusters: MinHash LSH over word shingles (boilerplate lines left out), or --semantic."""
+    from curation.relevancy import MINHASH, duplicate_clusters, find_duplicates, find_semantic_duplicates
+
+    ws = open_workspace(ctx)
+    method = f"semantic:{semantic}" if semantic else MINHASH
+    if list_clusters:
+        with failures_as_exit(as_json, LockTimeout):
+            found = duplicate_clusters(ws, method)
+        rows = [{"id": c.id, "canonical": c.canonical, "members": c.members} for c in found]
+        if as_json:
+            emit({"clusters": rows}, as_json=True)
+        else:
+            emit_rows("clusters", [{**r, "size": len(r["members"])} for r in rows], as_json=False, title=method)
+        return
+    if background:
+        in_background(ws, dedup_job(threshold, semantic), as_json)
+    with failures_as_exit(as_json, LockTimeout, ValueError), progress_bar("reading documents", unit="doc") as bar:
+        if semantic:
+            result = find_semantic_duplicates(ws, semantic, threshold, progress=bar)
+        else:
+            result = find_duplicates(ws, threshold, progress=bar)
+    emit(result.model_dump(exclude={"method"}), as_json=as_json, title=f"dedup ({result.method})")

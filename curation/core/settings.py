@@ -24,7 +24,7 @@ from curation.jobs.settings import JobSettings
 from curation.judging.settings import JudgingSettings
 from curation.llm.settings import LLMSettings
 from curation.maps.settings import MapSettings
-from curation.relevancy.settings import RulesSettings
+from curation.relevancy.settings import DedupSettings, RulesSettings
 from curation.training.settings import FinetuneSettings
 from embeddings.registry import DEFAULT_RETRIEVERS, RetrieverSpec, with_default_retrievers
 from embeddings.settings import EmbeddingSettings
@@ -42,6 +42,7 @@ class WorkbenchSettings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     retrievers: dict[str, RetrieverSpec] = Field(default_factory=lambda: dict(DEFAULT_RETRIEVERS))
     rules: RulesSettings = Field(default_factory=RulesSettings)
+    dedup: DedupSettings = Field(default_factory=DedupSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     vectors: VectorSettings = Field(default_factory=VectorSettings)

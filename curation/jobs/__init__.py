@@ -17,6 +17,8 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "embed_job",
             "map_job",
             "llm_filter_job",
+            "dedup_job",
+            "suggest_job",
             "query_generation_job",
             "run_job",
             "eval_job",

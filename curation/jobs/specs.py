@@ -66,6 +66,17 @@ def llm_filter_job(
     return _spec("filter", "llm", "LLM relevancy judge", ["filter"], {**options, "--limit": limit})
 
 
+def dedup_job(threshold: float | None = None, semantic: str | None = None) -> JobSpec:
+    target = f"semantic:{semantic}" if semantic else "minhash"
+    title = f"Near-duplicates by {semantic}'s vectors" if semantic else "Near-duplicates (MinHash)"
+    return _spec("dedup", target, title, ["dedup"], {"--threshold": threshold, "--semantic": semantic})
+
+
+def suggest_job(collection: str, model: str | None = None, base_url: str | None = None) -> JobSpec:
+    options = {"--collection": collection, "--model": model, "--base-url": base_url}
+    return _spec("suggest", collection, f"LLM pattern suggestions for {collection}", ["rules", "suggest"], options)
+
+
 def query_generation_job(
     query_set: str,
     *,

@@ -15,7 +15,19 @@ from curation.judging import history
 from tests.browser.app_driver import choose, chosen, exceptions, go_to, open_app, press, rerun, type_into
 from tests.browser.conftest import JUDGE_SETUP
 
-PAGES = ["Load", "Embed", "Search", "Map", "Filter & review", "Compare", "Judge", "Evaluate", "Fine-tune", "Jobs"]
+PAGES = [
+    "Load",
+    "Embed",
+    "Search",
+    "Map",
+    "Filter & review",
+    "Rules",
+    "Compare",
+    "Judge",
+    "Evaluate",
+    "Fine-tune",
+    "Jobs",
+]
 
 
 def sidebar_text(page: Any) -> str:

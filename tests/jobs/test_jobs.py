@@ -19,6 +19,7 @@ from curation.jobs import (
     JobBusy,
     JobError,
     cancel_job,
+    dedup_job,
     embed_job,
     eval_job,
     finetune_job,
@@ -31,6 +32,7 @@ from curation.jobs import (
     rerun_job,
     run_job,
     start_job,
+    suggest_job,
     wait_for_job,
 )
 from curation.retrieval import coverage
@@ -134,6 +136,9 @@ SPECS = [
     ingest_job(
         ["/tmp/a.csv"], format="csv", collection="NASA POWER", division="Earth Science", column_map={"text": "b"}
     ),
+    dedup_job(0.7),
+    dedup_job(semantic="minilm"),
+    suggest_job("EJ Datasets", "openai:gpt-4.1-mini", "http://127.0.0.1:9/v1"),
 ]
 
 

@@ -75,6 +75,7 @@ def test_rules_follow_workbench_toml_and_rerun_replaces_verdicts(
             {"url": f"{SITE}/gallery/c", "title": "c", "text": BODY},
         ]
     )
+    ws.update_settings("rules", "min_words_fraction", 0.5)
     assert run_rules(ws).dropped == 2  # 80 < 0.5 x 200 and the gallery
 
     ws.update_settings("rules", "min_words_fraction", 0.3)
