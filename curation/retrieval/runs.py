@@ -230,6 +230,13 @@ def _state(ws: Workspace, retriever: str, mode: RunMode | str, queries: pd.DataF
     }
 
 
+def retriever_version(ws: Workspace, retriever: str) -> str:
+    """What a live ranking of `retriever` depends on besides its queries: its fingerprint and the version of
+    the vectors it searches (a cache of its rankings keyed by this is current)."""
+    state = _state(ws, retriever, "", pd.DataFrame({"query_id": [], "text": []}))
+    return f"{state['fingerprint']}@{state['vectors_version']}"
+
+
 def _automatic_name(ws: Workspace, retriever: str, mode: str, query_set: str) -> str:
     """`RETRIEVER:SET` (or `RETRIEVER/MODE:SET`), unless a frozen run holds that name."""
     spec = ws.settings.retrievers[retriever]
