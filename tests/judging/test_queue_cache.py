@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from curation.core import Workspace
-from curation.judging import Judgment, JudgingSetup, RankingSource, build_queue, queue_version, record
+from curation.judging import JudgingSetup, Judgment, RankingSource, build_queue, queue_version, record
 from tests import judged_data
 
 
