@@ -19,7 +19,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from curation.core import ProgressCallback
-from curation.retrieval.embed_job import current_fingerprint
+from curation.retrieval.embed_job import current_fingerprint, table_name
 from curation.retrieval.errors import NoStoredRun, SearchError
 from curation.retrieval.search import RUN_MODES, Mode, Ranked, RunMode, Searcher
 from curation.retrieval.tables import current_table
@@ -232,8 +232,12 @@ def _state(ws: Workspace, retriever: str, mode: RunMode | str, queries: pd.DataF
 
 def retriever_version(ws: Workspace, retriever: str) -> str:
     """What a live ranking of `retriever` depends on besides its queries: its fingerprint and the version of
-    the vectors it searches (a cache of its rankings keyed by this is current)."""
-    state = _state(ws, retriever, "", pd.DataFrame({"query_id": [], "text": []}))
+    the vectors it searches, or that it has no current vectors (a cache of its rankings or coverage keyed by
+    this is current)."""
+    try:
+        state = _state(ws, retriever, "", pd.DataFrame({"query_id": [], "text": []}))
+    except SearchError as exc:  # no vectors, or made under other settings: the table's own version says which
+        return f"{current_fingerprint(ws, retriever)}@{vectors.version(ws.vectors_dir, table_name(retriever))}:{exc}"
     return f"{state['fingerprint']}@{state['vectors_version']}"
 
 
