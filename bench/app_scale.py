@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path[0] = str(Path(__file__).resolve().parents[1])  # the repository, not bench/ (whose umap.py hides umap)
 
 from bench.app_walk import PAGES  # noqa: E402
 from tests.browser.app_driver import (  # noqa: E402

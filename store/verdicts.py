@@ -218,8 +218,7 @@ _MATCHES = """
 """
 
 
-def verdict_table(
-    db: Database,
+def _filter_params(
     *,
     kept: bool | None = None,
     judge: str | None = None,
@@ -228,11 +227,16 @@ def verdict_table(
     division: str | None = None,
     collection: str | None = None,
     min_confidence: float | None = None,
-    limit: int | None = None,
-    offset: int = 0,
-) -> pd.DataFrame:
-    """The verdict in force per document with what a reviewer needs next to it, filtered, by doc_id; `limit`
-    rows from `offset` make one page of it (the database pages, not the app).
+) -> dict[str, Any]:
+    """The parameters of `_MATCHES` (None: no restriction); an unknown filter is a TypeError."""
+    return {"kept": kept, "judge": judge, "quality": quality, "rule": rule, "division": division,
+            "collection": collection, "min_confidence": min_confidence}  # fmt: skip
+
+
+def verdict_table(db: Database, *, limit: int | None = None, offset: int = 0, **filters: Any) -> pd.DataFrame:
+    """The verdict in force per document with what a reviewer needs next to it, filtered (kept, judge, quality,
+    rule, division, collection, min_confidence), by doc_id; `limit` rows from `offset` make one page of it (the
+    database pages, not the app).
 
     Besides `verdicts_in_force`'s columns: url, title, collection, the document's division and type,
     and the current LLM verdict's confidence and suggestions (also under a curator's decision).
@@ -247,36 +251,14 @@ def verdict_table(
             ORDER BY f.doc_id
             LIMIT coalesce($limit, 9223372036854775807) OFFSET $offset
             """,
-            {
-                "kept": kept,
-                "judge": judge,
-                "quality": quality,
-                "rule": rule,
-                "division": division,
-                "collection": collection,
-                "min_confidence": min_confidence,
-                "limit": limit,
-                "offset": offset,
-            },
+            {**_filter_params(**filters), "limit": limit, "offset": offset},
         ).df()
 
 
-def verdict_matches(
-    db: Database,
-    *,
-    kept: bool | None = None,
-    judge: str | None = None,
-    quality: str | None = None,
-    rule: str | None = None,
-    division: str | None = None,
-    collection: str | None = None,
-    min_confidence: float | None = None,
-) -> int:
+def verdict_matches(db: Database, **filters: Any) -> int:
     """How many rows `verdict_table` has under the same filters (for its pages)."""
-    params = {"kept": kept, "judge": judge, "quality": quality, "rule": rule, "division": division}
-    params |= {"collection": collection, "min_confidence": min_confidence}
     with db.read() as con:
-        row = con.execute(f"SELECT count(*) {_MATCHES}", params).fetchone()
+        row = con.execute(f"SELECT count(*) {_MATCHES}", _filter_params(**filters)).fetchone()
     return int(row[0]) if row else 0
 
 
