@@ -96,7 +96,7 @@ def map_figure(
     groups = colour_groups(frame[colour_by])
     palette = FIXED_COLOURS.get(colour_by, {})
     cycle = qualitative.Plotly + qualitative.Dark24
-    lit = frame["doc_id"].isin(selected).to_numpy() if selected is not None else None
+    lit = _member(frame["doc_id"], selected) if selected is not None else None
     figure = go.Figure()
     order = groups.value_counts()
     colours = [palette.get(group, cycle[i % len(cycle)]) for i, group in enumerate(order.index)]
@@ -134,7 +134,7 @@ def map_figure(
         )  # fmt: skip
         figure.update_xaxes(range=bounds[:2])
         figure.update_yaxes(range=bounds[2:])
-    ringed = np.flatnonzero(frame["doc_id"].isin(hits).to_numpy())
+    ringed = np.flatnonzero(_member(frame["doc_id"], hits))
     if len(ringed):
         rank = {doc_id: n for n, doc_id in enumerate(hits, start=1)}
         figure.add_trace(
@@ -182,6 +182,16 @@ def map_figure(
         yaxis={"visible": False},
     )
     return figure
+
+
+def _member(column: pd.Series, values: Collection[str]) -> np.ndarray:
+    """Whether each value of a string column is one of `values` (Arrow's hash lookup: pandas' `isin` on Arrow
+    strings walks a Python list, 10x slower at 300k rows)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found = pc.is_in(pa.array(column, pa.string()), value_set=pa.array(list(values), pa.string()))
+    return found.fill_null(False).to_numpy(zero_copy_only=False)
 
 
 def _hover(frame: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
