@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path[0] = str(Path(__file__).resolve().parents[1])  # the repository, not bench/ (whose umap.py hides umap)
 
-from bench.app_walk import PAGES  # noqa: E402
+from bench.app_walk import PAGES, health_ms  # noqa: E402
 from tests.browser.app_driver import (  # noqa: E402
     browser_page,
     choose,
@@ -151,6 +151,8 @@ def box_select(page: Any) -> float:
     """Drag a box over the middle of the first map (plotly's select drag mode); seconds until settled."""
     chart = page.locator("[data-testid='stPlotlyChart']").first
     box = chart.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # the mode bar shows on hover
+    chart.locator("a.modebar-btn[data-title='Box Select']").first.click()
     x0, y0 = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3
     started = time.perf_counter()
     page.mouse.move(x0, y0)
@@ -163,6 +165,7 @@ def box_select(page: Any) -> float:
 
 def walk(root: Path, log: Path, presses: int) -> None:
     with served_app(root, log) as url, browser_page() as (page, requests):
+        print(f"reference: the app's health endpoint {health_ms(url):.1f} ms (median of 20; the machine's load)")
         print(f"app: first load {open_app(page, f'{url}/?curator=bench'):.2f} s")
         print(f"\n{'step':<40}{'seconds':>9}{'target':>9}")
         for title in PAGES:
