@@ -182,7 +182,8 @@ def walk(root: Path, log: Path, presses: int) -> None:
         for label, action in (
             ("Map: colour by collection", lambda: choose(page, "Colour by", "Collection")),
             ("Map: colour by division", lambda: choose(page, "Colour by", "Division")),
-            ("Map: query overlay", lambda: type_into(page, "Query", "solar wind plasma topic3")),
+            ("Map: query overlay (loads the model)", lambda: type_into(page, "Query", "solar wind plasma topic3")),
+            ("Map: another query (model loaded)", lambda: type_into(page, "Query", "ozone aerosol topic7")),
         ):
             started = time.perf_counter()
             action()
