@@ -4,13 +4,21 @@ import pandas as pd
 import streamlit as st
 
 from curation.jobs import embed_job
-from curation.retrieval import coverage
+from curation.retrieval import RetrieverCoverage, coverage, retriever_version
 from embeddings.device import detect_device
 from pages.background import follow, start
 from pages.common import curator, workspace
 from pages.state import keep
 
 DEVICES = ["auto", "cpu", "cuda", "mps"]
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def coverage_of(root: str, version: int, tables: tuple[str, ...]) -> list[RetrieverCoverage]:
+    """Coverage reads every retriever's vectors table: done again only when the documents (the data version) or
+    a table (its version, in `tables`) changed, not on every rerun."""
+    return coverage(workspace())
+
 
 ws = workspace()
 st.title("Embed")
@@ -20,7 +28,9 @@ st.caption(
     "leaving this page does not stop it."
 )
 
-rows = coverage(ws)
+rows = coverage_of(
+    str(ws.root), ws.data_version(), tuple(retriever_version(ws, n) for n in sorted(ws.settings.retrievers))
+)
 by_name = {row.name: row for row in rows}
 name = st.selectbox(
     "Retriever",
@@ -49,17 +59,20 @@ if not chosen.available:
     st.code(chosen.hint or "", language=None, wrap_lines=True)
 elif not running:
     todo = chosen.stale + chosen.missing
-    device, batch_size = "auto", 0
+    device, batch_size, threads = "auto", 0, 0
     if not full_text:
         configured = ws.settings.embedding.device
-        left, right = st.columns(2)
+        left, middle, right = st.columns(3)
         device = left.selectbox(
             "Device",
             DEVICES,
             key=keep("embed_device", configured if configured in DEVICES else "auto", options=DEVICES),
             help=f"auto uses {detect_device()} on this machine",
         )
-        batch_size = right.number_input("Batch size (0: fitted to the device)", 0, 4096, step=8, key="embed_batch")
+        batch_size = middle.number_input("Batch size (0: fitted to the device)", 0, 4096, step=8, key="embed_batch")
+        threads = right.number_input(
+            "CPU threads (0: settings, else the cores)", 0, 512, key="embed_threads", help="torch and the tokenizer"
+        )
         st.caption(f"Runs on **{detect_device() if device == 'auto' else device}**.")
     if todo == 0:
         st.success(
@@ -71,7 +84,7 @@ elif not running:
         verb = "Index" if full_text else "Resume embedding" if chosen.current else "Start embedding"
         label = f"{verb}: {todo:,} documents to do" + (f" ({chosen.stale:,} changed)" if chosen.stale else "")
         if st.button(label, type="primary", icon=":material/play_arrow:", key="embed_start"):
-            spec = embed_job(name, None if device == "auto" else device, int(batch_size) or None)
+            spec = embed_job(name, None if device == "auto" else device, int(batch_size) or None, int(threads) or None)
             start(ws, spec, curator())
 
 st.subheader("Coverage")

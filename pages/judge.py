@@ -22,6 +22,7 @@ from curation.judging import (
     history,
     label,
     query_notes_of,
+    queue_version,
     record,
     save_query_note,
     sessions,
@@ -32,6 +33,21 @@ from pages.common import curator, query_set_choice, ranking_choice, run_with_pro
 from pages.state import keep, notify
 
 AGREEMENT_TTL = 30
+QUEUE_CHECK_TTL = 10  # seconds a queue's version is trusted before it is checked again (key presses reuse it)
+SHARED_QUEUES = 16
+
+
+@st.cache_resource(show_spinner=False)
+def shared_queues() -> dict[tuple[str, str], Queue]:
+    """Queues built by any session of this server, by workspace and `queue_version`: a second curator, or a new
+    tab, opens the Judge page without ranking every query again."""
+    return {}
+
+
+@st.cache_data(ttl=QUEUE_CHECK_TTL, show_spinner=False)
+def current_version(root: str, setup_json: str) -> str:
+    return queue_version(workspace(), JudgingSetup.model_validate_json(setup_json))
+
 
 ws = workspace()
 settings = ws.settings.judging
@@ -64,19 +80,25 @@ setup = JudgingSetup(
     kept_only=kept_only,
     division=None if division == "all" else division,
 )
-# Queues are kept per setup (with the position in each) for the whole browser session: leaving the page, or
-# switching to another setup and back, does not rank every query again.
-queues: dict[str, Queue] = st.session_state.setdefault("judge_queues", {})
+# Queues are shared by every session under the version of what they rank from (a new run or new vectors make a
+# new one); the position in each setup is the session's own.
 setup_key = setup.model_dump_json()
-built = queues.get(setup_key)
+if rebuild:
+    current_version.clear()
+queues = shared_queues()
+shared_key = (str(ws.root), current_version(str(ws.root), setup_key))
+built = queues.get(shared_key)
 if rebuild or built is None:
     built = run_with_progress(
         lambda progress: build_queue(ws, setup, p=settings.rbo_p, progress=progress),
         (JudgingError, *RETRIEVAL_ERRORS, NoStoredRun),
         "Ranking queries: {done}/{total}",
     )
-    queues[setup_key] = built
+    queues[shared_key] = built
+    for old in list(queues)[:-SHARED_QUEUES]:
+        queues.pop(old, None)
     st.session_state.pop("judge_doc", None)
+st.session_state["judge_queues"] = True  # the setup expander stays closed once a queue was shown
 queue = built
 order = queue.order
 positions: dict[str, int] = st.session_state.setdefault("judge_positions", {})

@@ -3,6 +3,7 @@
 Same as `sde-workbench map --retriever NAME` for building and updating maps.
 """
 
+import json
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,7 @@ from curation.maps import (
     selected_doc_ids,
 )
 from curation.relevancy import decide
-from curation.retrieval import RETRIEVAL_ERRORS
+from curation.retrieval import RETRIEVAL_ERRORS, retriever_version
 from pages.background import follow, start
 from pages.common import curator, workspace
 from pages.state import keep, notify
@@ -37,8 +38,52 @@ from pages.state import keep, notify
 EXPECTED = (MapError, MapBusy, *RETRIEVAL_ERRORS)
 SELECTION = "map_selection"  # doc_ids selected on either map, or None
 SHOWN_COLUMNS = ["doc_id", "title", "url", "division", "document_type", "collection", "verdict", "judgment", "cluster"]
+LISTED = 200  # selected documents listed in the table (the actions take them all)
+FACETS = ["division", "document_type", "collection", "cluster"]
+
+
+# What the page derives from the tables is cached under the workspace's data version (and the vectors' version
+# for the map's status), shared by every session: a rerun that changed nothing (a colour, a selection) reads none
+# of it again; a write anywhere (ingest, rules, a decision, a judgment, a map job) makes it current again once.
+@st.cache_data(max_entries=32, show_spinner=False)
+def status_of(root: str, name: str, version: int, vectors: str) -> Any:
+    return map_status(workspace(), name)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def record_of(root: str, name: str, version: int) -> dict[str, Any] | None:
+    return map_info(workspace(), name)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Reading the map...")
+def points_of(root: str, name: str, version: int) -> pd.DataFrame:
+    """Every point of a map (shared, not copied: never changed in place)."""
+    return map_points(workspace(), name)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def drawn_frames(root: str, names: tuple[str, ...], version: int, chosen: str) -> list[tuple[pd.DataFrame, Any]]:
+    """Each map's filtered points, every map after the first aligned onto it, with that alignment (or None)."""
+    filters = json.loads(chosen)
+    drawn: list[tuple[pd.DataFrame, Any]] = []
+    for name in names:
+        frame = filter_points(points_of(root, name, version), filters).reset_index(drop=True)
+        if drawn:
+            drawn.append(align(drawn[0][0], frame))
+        else:
+            drawn.append((frame, None))
+    return drawn
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def facet_values(root: str, names: tuple[str, ...], version: int) -> dict[str, list[str]]:
+    frames = [points_of(root, name, version) for name in names]
+    return {f: sorted({str(v) for frame in frames for v in frame[f].fillna("(none)").unique()}) for f in FACETS}
+
 
 ws = workspace()
+root = str(ws.root)
+version = ws.data_version()
 st.title("Map")
 st.caption(
     "Each point is a document, placed by UMAP from its vector. Box or lasso to select (the same documents light "
@@ -63,8 +108,8 @@ def build_controls(name: str) -> dict[str, Any] | None:
         ws, "map", name, lambda r: f"Map of {r['retriever']}: {r['points']:,} points", key=f"map_{name}", recent=120
     )
     if job is not None and job.active:
-        return map_info(ws, name)  # the map as it was, if any, while the job places the rest
-    status = map_status(ws, name)
+        return record_of(root, name, version)  # the map as it was, if any, while the job places the rest
+    status = status_of(root, name, version, retriever_version(ws, name))
     if not status.current:
         if not status.built:
             label, note = f"Build the map of {name}", f"{name} has no map yet."
@@ -76,7 +121,7 @@ def build_controls(name: str) -> dict[str, Any] | None:
         st.caption(note)
         if st.button(label, key=f"build_{name}", icon=":material/scatter_plot:", type="primary"):
             start(ws, map_job(name), curator())
-    return map_info(ws, name)
+    return record_of(root, name, version)
 
 
 records: dict[str, dict[str, Any]] = {}
@@ -92,23 +137,19 @@ shown = list(records)
 if not shown:
     st.stop()
 
-frames = {name: map_points(ws, name) for name in shown}
-has_clusters = any(frame["cluster"].notna().any() for frame in frames.values())
+frames = {name: points_of(root, name, version) for name in shown}
+values = facet_values(root, tuple(shown), version)
+has_clusters = values["cluster"] != ["(none)"]
 options = [key for key in COLOUR_BY if key != "cluster" or has_clusters]
 colour_by = top[2].selectbox(
     "Colour by", options, format_func=COLOUR_BY.get, key=keep("map_colour", url="colour", options=options)
 )
 
 with st.expander("Filter points"):
-    facets = ["division", "document_type", "collection", *(["cluster"] if has_clusters else [])]
+    facets = FACETS if has_clusters else FACETS[:-1]
     filter_columns = st.columns(len(facets))
-    everything = pd.concat(frames.values())
     chosen = {
-        facet: filter_columns[i].multiselect(
-            COLOUR_BY[facet],
-            sorted(everything[facet].fillna("(none)").astype(str).unique()),
-            key=keep(f"filter_{facet}", []),
-        )
+        facet: filter_columns[i].multiselect(COLOUR_BY[facet], values[facet], key=keep(f"filter_{facet}", []))
         for i, facet in enumerate(facets)
     }
 
@@ -140,20 +181,20 @@ def overlay(root: str, name: str, text: str, k: int, version: str) -> dict[str, 
 
 def remember(side: int) -> None:
     """Selection callback: the documents selected on the map drawn at `side`, for every map to light up."""
-    event = st.session_state[f"map_chart_{side}"]
-    picked = selected_doc_ids(st.session_state.get(f"map_ids_{side}", []), event["selection"]["points"])
+    selection = st.session_state[f"map_chart_{side}"]["selection"]
+    frame = st.session_state.get(f"map_frame_{side}")
+    if frame is None:
+        return
+    xy = frame[["x", "y"]].to_numpy()
+    picked = selected_doc_ids(
+        frame["doc_id"].tolist(), selection["points"], xy=xy, boxes=selection["box"], lassos=selection["lasso"]
+    )
     st.session_state[SELECTION] = picked or None
 
 
 selected = st.session_state.get(SELECTION)
-reference: pd.DataFrame | None = None
-for side, (column, name) in enumerate(zip(st.columns(len(shown)), shown, strict=True)):
-    frame = filter_points(frames[name], chosen).reset_index(drop=True)
-    to_reference = None
-    if reference is not None:
-        frame, to_reference = align(reference, frame)
-    else:
-        reference = frame
+drawn = drawn_frames(root, tuple(shown), version, json.dumps(chosen, sort_keys=True))
+for side, (column, name, (frame, to_reference)) in enumerate(zip(st.columns(len(shown)), shown, drawn, strict=True)):
     hits: list[str] = []
     placed = None
     record = records[name]
@@ -169,9 +210,15 @@ for side, (column, name) in enumerate(zip(st.columns(len(shown)), shown, strict=
             placed = (float(x), float(y), query)
     with column:
         st.caption(f"**{name}**: {len(frame):,} of {record['points']:,} points, fitted on {record['fitted_on']:,}")
-        st.session_state[f"map_ids_{side}"] = frame["doc_id"].tolist()
+        st.session_state[f"map_frame_{side}"] = frame  # the cached frame itself: no copy per session
         figure = map_figure(
-            frame, colour_by=colour_by, selected=selected, hits=hits, query=placed, cluster_labels=show_labels
+            frame,
+            colour_by=colour_by,
+            selected=selected,
+            hits=hits,
+            query=placed,
+            cluster_labels=show_labels,
+            density_from=ws.settings.maps.density_from,
         )
         st.plotly_chart(
             figure,
@@ -191,10 +238,12 @@ if not selected:
     st.caption("Select points with the box or lasso tool to list them here.")
     st.stop()
 
-everything = pd.concat(frames.values()).drop_duplicates("doc_id").set_index("doc_id", drop=False)
-rows = everything.loc[everything.index.intersection(selected), SHOWN_COLUMNS]
+everything = pd.concat(frames.values()).drop_duplicates("doc_id")
+rows = everything[everything["doc_id"].isin(selected)][SHOWN_COLUMNS]
 st.subheader(f"{len(rows):,} selected documents")
-st.dataframe(rows, hide_index=True, width="stretch")
+st.dataframe(rows.head(LISTED), hide_index=True, width="stretch")
+if len(rows) > LISTED:
+    st.caption(f"The first {LISTED} are listed; the actions and the export take all {len(rows):,}.")
 ids = rows["doc_id"].tolist()
 
 who = curator()

@@ -1,5 +1,6 @@
 """Filter & review: run the SDE rules and the LLM judge, then accept or override verdicts and suggestions."""
 
+import json
 from typing import Any
 
 import pandas as pd
@@ -19,12 +20,36 @@ from curation.relevancy import (
     review_suggestions,
     run_rules,
     verdict_counts,
+    verdict_matches,
     verdicts,
 )
 from pages.background import follow, start
 from pages.common import curator, workspace
 
+PAGE_ROWS = 100  # verdict rows per page, read from the database page by page
+
+
+# Counts are cached under the workspace's data version (any write moves it on), shared by every session: a filter
+# change or a row ticked reads none of them again.
+@st.cache_data(max_entries=16, show_spinner=False)
+def counts_of(root: str, version: int) -> dict[str, Any]:
+    ws = workspace()
+    return {
+        "verdicts": verdict_counts(ws),
+        "suggestions": len(pending_suggestions(ws)),
+        "division": list(document_counts(ws, "division")),
+        "collection": list(document_counts(ws, "collection")),
+    }
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def matches_of(root: str, version: int, filters: str) -> int:
+    return verdict_matches(workspace(), **json.loads(filters))
+
+
 ws = workspace()
+version = ws.data_version()
+cached = counts_of(str(ws.root), version)
 st.title("Filter & review")
 st.caption(
     "Cheap SDE rules first (word count, URL path words, exclude patterns), then an LLM judge on what the rules "
@@ -72,12 +97,12 @@ with right, st.container(border=True):
     follow(ws, "filter", "llm", judged, key="llm_judge", recent=3600)
 
 # -- counts ------------------------------------------------------------------------------------------------------
-counts = verdict_counts(ws)
+counts = cached["verdicts"]
 cols = st.columns(5)
 for col, key in zip(cols, ("kept", "dropped", "unjudged"), strict=False):
     col.metric(key.capitalize(), f"{counts['by_verdict'].get(key, 0):,}")
 cols[3].metric("LLM errors", f"{counts['llm_errors']['documents']:,}")
-cols[4].metric("Pending suggestions", f"{len(pending_suggestions(ws)):,}")
+cols[4].metric("Pending suggestions", f"{cached['suggestions']:,}")
 by = st.columns(3)
 for col, (title, key) in zip(
     by, [("By judge", "by_judge"), ("By rule", "by_rule"), ("By quality", "by_quality")], strict=True
@@ -99,8 +124,8 @@ f = st.columns(6)
 verdict = f[0].selectbox("Verdict", ["all", "kept", "dropped"])
 judge = f[1].selectbox("Judge", ["all", "curator", "llm", "rules"])
 quality = f[2].selectbox("Quality", ["all", "VERY_GOOD", "GOOD", "POOR"])
-division = f[3].selectbox("Division", ["all", *document_counts(ws, "division")])
-collection = f[4].selectbox("Collection", ["all", *document_counts(ws, "collection")])
+division = f[3].selectbox("Division", ["all", *cached["division"]])
+collection = f[4].selectbox("Collection", ["all", *cached["collection"]])
 rule = f[5].selectbox("Rule", ["all", *counts["by_rule"]])
 min_confidence = st.slider("Minimum LLM confidence", 0.0, 1.0, 0.0, 0.05)
 filters: dict[str, Any] = {
@@ -112,8 +137,16 @@ filters: dict[str, Any] = {
     "rule": None if rule == "all" else rule,
     "min_confidence": min_confidence or None,
 }
-SHOWN = 2000
-table = verdicts(ws, **filters, limit=SHOWN)
+chosen = json.dumps(filters, sort_keys=True)
+filters_key = abs(hash(chosen))  # widgets keyed by the filters start afresh when they change
+matching = matches_of(str(ws.root), version, chosen)
+pages = max(1, -(-matching // PAGE_ROWS))
+page = (
+    st.number_input(f"Page (of {pages:,}; {matching:,} matches)", 1, pages, 1, key=f"verdict_page_{filters_key}")
+    if pages > 1
+    else 1
+)
+table = verdicts(ws, **filters, limit=PAGE_ROWS, offset=(int(page) - 1) * PAGE_ROWS)
 view = table.assign(reasons=table["reasons"].map(lambda r: "; ".join(r) if r is not None else ""))
 # A few wide columns (the rest shows with the document below); the table's key follows the filters, so a ticked
 # row never lands on another document when they change: a selection is a list of doc_ids, not of positions.
@@ -123,15 +156,13 @@ event = st.dataframe(
     width="stretch",
     on_select="rerun",
     selection_mode="multi-row",
-    key=f"verdict_rows_{abs(hash(repr(sorted(filters.items()))))}",
+    key=f"verdict_rows_{filters_key}_{page}",
     column_config={
         "title": st.column_config.TextColumn(width="large"),
         "doc_id": st.column_config.TextColumn(width="medium"),
         "confidence": st.column_config.NumberColumn(format="%.2f", width="small"),
     },
 )
-if len(table) == SHOWN:
-    st.caption(f"Showing the first {SHOWN:,} matches; narrow the filters to see others.")
 selected = table[table["doc_id"].isin([table["doc_id"].iat[i] for i in event.selection.rows if i < len(table)])]
 
 who = curator()

@@ -52,10 +52,19 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A read-write connection inside one transaction, exclusive across processes."""
+        """A read-write connection inside one transaction, exclusive across processes; committing it moves the
+        data version on."""
         self._ensure_migrated()
         with self._write_unmigrated() as con:
             yield con
+            con.execute("UPDATE data_version SET version = version + 1")
+
+    def version(self) -> int:
+        """The data version: it changes with every committed write of any table, so whatever is derived from
+        the tables can be cached under it (a rolled-back write leaves it as it was)."""
+        with self.read() as con:
+            row = con.execute("SELECT max(version) FROM data_version").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
 
     @property
     def schema_version(self) -> int:

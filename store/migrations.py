@@ -404,4 +404,10 @@ MIGRATIONS: list[list[str]] = [
         )
         """,
     ],
+    # 13: the workspace's data version, one more with every committed write block (`Database.version`): pages
+    # cache counts, tables and map points under it instead of recomputing them on every rerun
+    [
+        "CREATE TABLE IF NOT EXISTS data_version (version BIGINT NOT NULL)",
+        "INSERT INTO data_version SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM data_version)",
+    ],
 ]

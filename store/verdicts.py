@@ -126,8 +126,18 @@ def review_suggestions(db: Database, items: Sequence[tuple[str, str, str]], *, a
     return len(items)
 
 
-def verdict_table(
-    db: Database,
+_MATCHES = """
+            FROM verdicts_in_force f JOIN documents d USING (doc_id)
+            LEFT JOIN current_machine_verdicts l ON l.doc_id = f.doc_id AND l.judge = 'llm'
+            WHERE ($kept IS NULL OR f.kept = $kept) AND ($judge IS NULL OR f.judge = $judge)
+              AND ($quality IS NULL OR coalesce(f.quality, l.quality) = $quality)
+              AND ($rule IS NULL OR f.rule = $rule) AND ($division IS NULL OR d.division = $division)
+              AND ($collection IS NULL OR d.collection = $collection)
+              AND ($min_confidence IS NULL OR l.confidence >= $min_confidence)
+"""
+
+
+def _filter_params(
     *,
     kept: bool | None = None,
     judge: str | None = None,
@@ -136,40 +146,39 @@ def verdict_table(
     division: str | None = None,
     collection: str | None = None,
     min_confidence: float | None = None,
-    limit: int | None = None,
-) -> pd.DataFrame:
-    """The verdict in force per document with what a reviewer needs next to it, filtered.
+) -> dict[str, Any]:
+    """The parameters of `_MATCHES` (None: no restriction); an unknown filter is a TypeError."""
+    return {"kept": kept, "judge": judge, "quality": quality, "rule": rule, "division": division,
+            "collection": collection, "min_confidence": min_confidence}  # fmt: skip
+
+
+def verdict_table(db: Database, *, limit: int | None = None, offset: int = 0, **filters: Any) -> pd.DataFrame:
+    """The verdict in force per document with what a reviewer needs next to it, filtered (kept, judge, quality,
+    rule, division, collection, min_confidence), by doc_id; `limit` rows from `offset` make one page of it (the
+    database pages, not the app).
 
     Besides `verdicts_in_force`'s columns: url, title, collection, the document's division and type,
     and the current LLM verdict's confidence and suggestions (also under a curator's decision).
     """
     with db.read() as con:
         return con.execute(
-            """
+            f"""
             SELECT f.doc_id, d.url, d.title, d.collection, d.division, d.document_type, f.kept, f.judge,
                    f.quality, f.rule, f.reasons, f.decided_by, f.decided_at, l.quality AS llm_quality,
                    l.confidence, l.division AS suggested_division, l.document_type AS suggested_document_type
-            FROM verdicts_in_force f JOIN documents d USING (doc_id)
-            LEFT JOIN current_machine_verdicts l ON l.doc_id = f.doc_id AND l.judge = 'llm'
-            WHERE ($kept IS NULL OR f.kept = $kept) AND ($judge IS NULL OR f.judge = $judge)
-              AND ($quality IS NULL OR coalesce(f.quality, l.quality) = $quality)
-              AND ($rule IS NULL OR f.rule = $rule) AND ($division IS NULL OR d.division = $division)
-              AND ($collection IS NULL OR d.collection = $collection)
-              AND ($min_confidence IS NULL OR l.confidence >= $min_confidence)
+            {_MATCHES}
             ORDER BY f.doc_id
-            LIMIT coalesce($limit, 9223372036854775807)
+            LIMIT coalesce($limit, 9223372036854775807) OFFSET $offset
             """,
-            {
-                "kept": kept,
-                "judge": judge,
-                "quality": quality,
-                "rule": rule,
-                "division": division,
-                "collection": collection,
-                "min_confidence": min_confidence,
-                "limit": limit,
-            },
+            {**_filter_params(**filters), "limit": limit, "offset": offset},
         ).df()
+
+
+def verdict_matches(db: Database, **filters: Any) -> int:
+    """How many rows `verdict_table` has under the same filters (for its pages)."""
+    with db.read() as con:
+        row = con.execute(f"SELECT count(*) {_MATCHES}", _filter_params(**filters)).fetchone()
+    return int(row[0]) if row else 0
 
 
 def verdict_counts(db: Database) -> dict[str, dict[str, int]]:

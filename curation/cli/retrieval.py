@@ -49,15 +49,18 @@ def embed_command(
     retriever: RetrieverOption,
     device: Annotated[str | None, typer.Option(help="cuda, cuda:N, mps, cpu or auto (default: settings).")] = None,
     batch_size: Annotated[int | None, typer.Option(min=1, help="Passages per forward pass (default: fitted).")] = None,
+    threads: Annotated[
+        int | None, typer.Option(min=1, help="CPU threads for torch and the tokenizer (default: settings, else cores).")
+    ] = None,
     background: BackgroundFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Embed the documents that have no current vectors for a retriever; resumes after a crash."""
     ws = open_workspace(ctx)
     if background:
-        in_background(ws, embed_job(retriever, device, batch_size), as_json)
+        in_background(ws, embed_job(retriever, device, batch_size, threads), as_json)
     with failures_as_exit(as_json, *EXPECTED), progress_bar(f"embed {retriever}", unit="doc") as progress:
-        result = embed(ws, retriever, device=device, batch_size=batch_size, progress=progress)
+        result = embed(ws, retriever, device=device, batch_size=batch_size, threads=threads, progress=progress)
     emit(result, as_json=as_json, title="embed")
 
 

@@ -42,6 +42,11 @@ class Workspace:
             toml_path.write_text(default_settings_toml())
         return cls(path, load_settings(toml_path))
 
+    def data_version(self) -> int:
+        """Changes with every committed write to the workspace's tables (ingest, rules, verdicts, judgments,
+        maps, jobs): pages cache what they derive from the tables under it."""
+        return self.db.version()
+
     @property
     def toml_path(self) -> Path:
         return self.root / "workbench.toml"

@@ -50,8 +50,10 @@ def _spec(kind: str, target: str, title: str, command: list[str], options: dict[
     return JobSpec(kind=kind, target=target, title=title, params=params, argv=[*command, *_flags(options)])
 
 
-def embed_job(retriever: str, device: str | None = None, batch_size: int | None = None) -> JobSpec:
-    options = {"--retriever": retriever, "--device": device, "--batch-size": batch_size}
+def embed_job(
+    retriever: str, device: str | None = None, batch_size: int | None = None, threads: int | None = None
+) -> JobSpec:
+    options = {"--retriever": retriever, "--device": device, "--batch-size": batch_size, "--threads": threads}
     return _spec("embed", retriever, f"Embed {retriever}", ["embed"], options)
 
 

@@ -51,7 +51,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "label",
             "history",
         ],
-        "pooling": ["JudgingSetup", "Queue", "build_queue"],
+        "pooling": ["JudgingSetup", "Queue", "build_queue", "queue_version"],
         "sessions": ["SessionSummary", "sessions"],
         "agreement": ["Agreement", "agreement"],
         "judgment_import": ["JudgmentImport", "import_judgments"],

@@ -3,6 +3,7 @@ the pooled documents an annotator sees for each (shuffled per annotator in blind
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
@@ -11,8 +12,9 @@ from curation.core import ProgressCallback
 from curation.judging.comparison import Overlap, PooledDoc, disagreement_order, pooled
 from curation.judging.errors import JudgingError
 from curation.judging.rankings import RankingSource, allowed_documents, rankings
-from curation.retrieval import Ranked
+from curation.retrieval import Ranked, retriever_version, set_version
 from store import queries as query_store
+from store import runs as run_store
 
 if TYPE_CHECKING:
     from curation.core import Workspace
@@ -70,3 +72,24 @@ def build_queue(ws: Workspace, setup: JudgingSetup, *, p: float, progress: Progr
     a = rankings(ws, setup.a, queries, k=setup.k, restrict_to=allowed, progress=part(0))
     b = rankings(ws, setup.b, queries, k=setup.k, restrict_to=allowed, progress=part(len(queries)))
     return Queue(setup=setup, order=disagreement_order(queries, a, b, p=p), a=a, b=b)
+
+
+def queue_version(ws: Workspace, setup: JudgingSetup) -> str:
+    """What `build_queue(ws, setup)` would rank from, hashed: the set's queries, each source's state (a live
+    retriever's fingerprint and vectors version, a stored run's creation time) and the documents allowed.
+
+    A queue cached under this key is shared by every session (and judged against) until one of these changes;
+    judgments do not change it.
+    """
+    digest = hashlib.blake2b(setup.model_dump_json().encode(), digest_size=16)
+    digest.update(set_version(query_store.load_queries(ws.db, setup.query_set)).encode())
+    runs = {r["name"]: r for r in run_store.list_runs(ws.db, setup.query_set)}
+    for source in (setup.a, setup.b):
+        if source.retriever:
+            digest.update(retriever_version(ws, source.retriever).encode())
+        else:
+            digest.update(str(runs.get(str(source.run), {}).get("created_at")).encode())
+    allowed = allowed_documents(ws, kept_only=setup.kept_only, division=setup.division)
+    for doc_id in sorted(allowed) if allowed is not None else ():
+        digest.update(doc_id.encode() + b"\x00")
+    return digest.hexdigest()

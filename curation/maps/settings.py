@@ -19,3 +19,6 @@ class MapSettings(BaseModel):
     )
     clusters: int = Field(12, ge=2, description="clusters made by `map-clusters` and the Map page by default")
     seed: int = Field(42, description="seed of the fitting sample and of clustering")
+    density_from: int = Field(
+        50_000, ge=1, description="points above which the Map page draws a density raster and a 20k-point sample"
+    )

@@ -46,6 +46,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "review": [
             "verdicts",
             "verdict_counts",
+            "verdict_matches",
             "llm_failures",
             "pending_suggestions",
             "kept_documents",

@@ -22,9 +22,14 @@ if TYPE_CHECKING:
 def verdicts(ws: Workspace, **filters: Any) -> pd.DataFrame:
     """The verdict in force per document with its url, title, facets, LLM confidence and suggestions.
 
-    Filters: kept, judge, quality, rule, division, collection, min_confidence, limit.
+    Filters: kept, judge, quality, rule, division, collection, min_confidence; `limit` and `offset` page it.
     """
     return verdict_store.verdict_table(ws.db, **filters)
+
+
+def verdict_matches(ws: Workspace, **filters: Any) -> int:
+    """How many documents `verdicts` lists under the same filters (without limit and offset)."""
+    return verdict_store.verdict_matches(ws.db, **filters)
 
 
 def verdict_counts(ws: Workspace) -> dict[str, dict[str, int]]:

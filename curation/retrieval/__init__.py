@@ -33,6 +33,8 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "UsedRun",
             "make_run",
             "rank_queries",
+            "retriever_version",
+            "set_version",
             "resolve_run",
             "current_run",
             "ranking",

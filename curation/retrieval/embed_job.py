@@ -16,12 +16,14 @@ from pydantic import BaseModel
 
 from curation.core import ProgressCallback, retrieval_text
 from embeddings.chunking import Chunker
-from embeddings.device import pick_device
+from embeddings.device import pick_device, set_threads
 from embeddings.quantization import to_storage
 from embeddings.registry import get_spec, model_location, retriever_fingerprint, revision
 from store import documents as document_store
 from store import vectors
 from store.locks import job_lock
+
+BULK_DOCS_PER_WRITE = 10_000  # bm25 has no model work: few large writes (and DuckDB reads) are what cost least
 
 if TYPE_CHECKING:  # the encoder imports torch: loaded only when a model is
     from curation.core import Workspace
@@ -76,17 +78,22 @@ def embed(
     *,
     device: str | None = None,
     batch_size: int | None = None,
+    threads: int | None = None,
     progress: ProgressCallback | None = None,
 ) -> EmbedResult:
     """Bring `retriever`'s vectors up to date with the documents, then its indexes.
 
     Raises UnknownRetriever, RetrieverUnavailable (with how to get the model), DeviceUnavailable
-    or EmbedBusy; never leaves a document with two vector sets.
+    or EmbedBusy; never leaves a document with two vector sets. `threads` (else `[embedding] threads`, else
+    the usable cores) sets torch's and the tokenizer's CPU threads.
     """
     started = time.monotonic()
     spec = get_spec(ws.settings.retrievers, retriever)
     name = table_name(retriever)
-    encoder = None if spec.kind == "bm25" else open_encoder(ws, retriever, device=device, batch_size=batch_size)
+    encoder = None
+    if spec.kind != "bm25":
+        set_threads(threads or ws.settings.embedding.threads)
+        encoder = open_encoder(ws, retriever, device=device, batch_size=batch_size)
     chunker = encoder.chunker() if encoder else Chunker(spec.chunk_tokens, spec.chunk_overlap)
     table_fingerprint = current_fingerprint(ws, retriever)
     embedded = passages = 0
@@ -99,7 +106,11 @@ def embed(
         skipped = document_store.count_documents(ws.db) - len(todo)
         if progress:
             progress(0, len(todo))
-        step = ws.settings.embedding.docs_per_write
+        step = (
+            ws.settings.embedding.docs_per_write
+            if encoder
+            else max(ws.settings.embedding.docs_per_write, BULK_DOCS_PER_WRITE)
+        )
         for batch in (todo[start : start + step] for start in range(0, len(todo), step)):
             docs = document_store.get_documents(ws.db, [doc_id for doc_id, _ in batch])
             rows = _passage_rows(docs, chunker)

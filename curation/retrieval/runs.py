@@ -19,7 +19,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from curation.core import ProgressCallback
-from curation.retrieval.embed_job import current_fingerprint
+from curation.retrieval.embed_job import current_fingerprint, table_name
 from curation.retrieval.errors import NoStoredRun, SearchError
 from curation.retrieval.search import RUN_MODES, Mode, Ranked, RunMode, Searcher
 from curation.retrieval.tables import current_table
@@ -228,6 +228,17 @@ def _state(ws: Workspace, retriever: str, mode: RunMode | str, queries: pd.DataF
         "vectors_version": vectors.version(ws.vectors_dir, current_table(ws, retriever)),
         "set_version": set_version(queries),
     }
+
+
+def retriever_version(ws: Workspace, retriever: str) -> str:
+    """What a live ranking of `retriever` depends on besides its queries: its fingerprint and the version of
+    the vectors it searches, or that it has no current vectors (a cache of its rankings or coverage keyed by
+    this is current)."""
+    try:
+        state = _state(ws, retriever, "", pd.DataFrame({"query_id": [], "text": []}))
+    except SearchError as exc:  # no vectors, or made under other settings: the table's own version says which
+        return f"{current_fingerprint(ws, retriever)}@{vectors.version(ws.vectors_dir, table_name(retriever))}:{exc}"
+    return f"{state['fingerprint']}@{state['vectors_version']}"
 
 
 def _automatic_name(ws: Workspace, retriever: str, mode: str, query_set: str) -> str:

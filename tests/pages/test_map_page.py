@@ -50,7 +50,7 @@ def _traces(at: AppTest, chart: int) -> list[dict[str, Any]]:
 
 def _lit(at: AppTest, chart: int) -> set[str]:
     """Documents drawn at full opacity on a chart (its rows are the doc_ids the page kept for it)."""
-    doc_ids = at.session_state[f"map_ids_{chart}"]
+    doc_ids = at.session_state[f"map_frame_{chart}"]["doc_id"].tolist()
     lit = set()
     for trace in _traces(at, chart):
         if "customdata" not in trace or "opacity" not in trace["marker"]:
@@ -61,11 +61,22 @@ def _lit(at: AppTest, chart: int) -> set[str]:
     return lit
 
 
+def _send(at: AppTest, chart: int, selection: dict[str, Any]) -> AppTest:
+    """A selection event delivered as the browser does: AppTest has no plotly widget to set, so the chart's
+    widget state is added to the others for the next run."""
+    states = WidgetStates()
+    states.CopyFrom(at._tree.get_widget_states())
+    state = states.widgets.add()
+    state.id = at.get("plotly_chart")[chart].proto.id
+    state.string_value = json.dumps({"selection": selection})
+    return at._run(states)
+
+
 def _select(at: AppTest, chart: int, doc_ids: set[str]) -> AppTest:
     """A lasso around `doc_ids` on a chart, delivered as the browser does: the chart's widget state holds
     the selected points (plotly's curve and point numbers, x, y and customdata). AppTest has no plotly
     widget to set, so the state is added to the others for the next run."""
-    rows = at.session_state[f"map_ids_{chart}"]
+    rows = at.session_state[f"map_frame_{chart}"]["doc_id"].tolist()
     points = []
     for curve, trace in enumerate(_traces(at, chart)):
         if "customdata" not in trace:
@@ -83,14 +94,9 @@ def _select(at: AppTest, chart: int, doc_ids: set[str]) -> AppTest:
                         "customdata": int(row),
                     }  # fmt: skip
                 )
-    selection = {"selection": {"points": points, "point_indices": sorted({p["point_index"] for p in points}),
-                               "box": [], "lasso": [{"xref": "x", "yref": "y", "x": [0, 1], "y": [0, 1]}]}}  # fmt: skip
-    states = WidgetStates()
-    states.CopyFrom(at._tree.get_widget_states())
-    state = states.widgets.add()
-    state.id = at.get("plotly_chart")[chart].proto.id
-    state.string_value = json.dumps(selection)
-    return at._run(states)
+    selection = {"points": points, "point_indices": sorted({p["point_index"] for p in points}),
+                 "box": [], "lasso": [{"xref": "x", "yref": "y", "x": [0, 1], "y": [0, 1]}]}  # fmt: skip
+    return _send(at, chart, selection)
 
 
 def _button(at: AppTest, label: str) -> Any:
@@ -179,3 +185,28 @@ def test_map_page_is_in_the_app_and_says_what_to_do_first(ws: Workspace, monkeyp
     at.switch_page("pages/map.py").run()
     assert not at.exception
     assert at.title[0].value == "Map" and "No retriever has vectors yet" in at.info[0].value
+
+
+def test_a_dense_map_is_a_raster_and_a_box_selects_every_point_in_it(page_ws: Workspace) -> None:
+    """Above `[maps] density_from` points the map is a density image under a sample of points; a box selection
+    takes every point inside it (drawn or not), and the actions work on them."""
+    page_ws.update_settings("maps", "density_from", 10)
+    at = AppTest.from_file(str(PAGE), default_timeout=300)
+    at.session_state["curator"] = "ana"
+    at.run()
+    _button(at, "Build the map of tiny").click().run()
+    finish_jobs(page_ws)
+    at.run()
+    assert not at.exception
+    layout = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]
+    assert layout["images"][0]["source"].startswith("data:image/png;base64,")
+    frame = at.session_state["map_frame_0"]
+    x0, x1 = float(frame["x"].min()), float(frame["x"].median())
+    inside = set(frame.loc[frame["x"] <= x1, "doc_id"])
+    box = {"xref": "x", "yref": "y", "x": [x0 - 1, x1], "y": [float(frame["y"].min()) - 1, float(frame["y"].max()) + 1]}
+    _send(at, 0, {"points": [], "point_indices": [], "box": [box], "lasso": []})
+    assert not at.exception
+    assert set(at.dataframe[-1].value["doc_id"]) == inside and len(inside) >= 15
+    _button(at, f"Keep {len(inside)}").click().run()
+    verdicts = verdict_store.verdict_table(page_ws.db, kept=True)
+    assert set(verdicts["doc_id"]) == inside

@@ -10,6 +10,7 @@ from curation.core import Workspace, workspace_status
 from curation.llm import LLMSettings
 from curation.relevancy import judge_documents, run_rules
 from store import verdicts as verdict_store
+from store.judgments import replace_annotator_judgments
 
 SITE = "https://science.nasa.gov"
 BODY = " ".join(f"fact{i}" for i in range(200))
@@ -98,3 +99,29 @@ def test_accepted_suggestions_update_the_document_and_survive_reingest(
     assert workspace_status(ws).by_division == {"Heliophysics": 1, "Planetary Science": 1}
     with ws.db.read() as con:
         assert con.execute("SELECT previous FROM suggestion_reviews WHERE accepted").fetchone() == ("General",)
+
+
+def test_pages_of_verdicts_are_the_table_in_order_and_the_data_version_follows_writes(
+    ws: Workspace, add_documents: Callable[..., None]
+) -> None:
+    """The Filter & review page reads verdicts a page at a time and caches counts under `data_version`."""
+    start = ws.data_version()
+    add_documents([{"url": f"{SITE}/p/{i}", "title": "t", "text": BODY} for i in range(7)])
+    ingested = ws.data_version()
+    assert ingested != start
+    run_rules(ws)
+    ruled = ws.data_version()
+    assert ruled != ingested
+    whole = verdict_store.verdict_table(ws.db)
+    pages = [verdict_store.verdict_table(ws.db, limit=3, offset=offset) for offset in (0, 3, 6)]
+    assert [len(p) for p in pages] == [3, 3, 1]
+    assert sum((p["doc_id"].tolist() for p in pages), []) == whole["doc_id"].tolist()
+    assert verdict_store.verdict_matches(ws.db) == len(whole) == 7
+    assert verdict_store.verdict_matches(ws.db, kept=False) == 0
+    assert ws.data_version() == ruled  # reading moves nothing
+    verdict_store.record_decisions(ws.db, [whole["doc_id"].iat[0]], kept=False, decided_by="ana", note=None)
+    assert ws.data_version() != ruled
+    assert verdict_store.verdict_matches(ws.db, kept=False) == 1
+    judged = ws.data_version()
+    replace_annotator_judgments(ws.db, "set", "ana", [{"query_id": "q1", "doc_id": whole["doc_id"].iat[1], "grade": 2}])
+    assert ws.data_version() != judged

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import shutil
 from pathlib import Path
 
@@ -116,6 +117,17 @@ def test_chunks_are_token_windows_of_the_original_text(tiny_model_dir: Path) -> 
     assert words == ["a b c d", "d e f g"]
 
 
+def test_word_windows_match_the_word_spans() -> None:
+    """bm25's fast word windows (numpy over code points) cut exactly where the per-word spans cut."""
+    rng = random.Random(1)
+    pieces = ["a", "bb", "\u00e9", "\u3000", " ", "\n", "\t  ", "x\u00a0y", "\U0001f600", "\u3001"]
+    for size, overlap, first_only in [(5, 2, False), (3, 0, False), (9, 8, False), (4, 1, True)]:
+        chunker = Chunker(size, overlap, first_only=first_only)
+        for _ in range(300):
+            text = "".join(rng.choices(pieces, k=rng.randint(0, 60)))
+            assert chunker.word_windows(text) == chunker.windows(chunker.spans([text])[0]), (text, size, overlap)
+
+
 def test_device_choice() -> None:
     assert pick_device("cpu") == "cpu"
     assert pick_device("auto") == pick_device(None)
@@ -167,7 +179,12 @@ def test_sign_bits_are_numpy_packbits_of_value_at_least_zero() -> None:
 def test_embed_is_incremental_replaces_stale_vectors_and_follows_retags(tiny_ws: Workspace, tmp_path: Path) -> None:
     ws = tiny_ws
     progress: list[tuple[int, int]] = []
-    first = embed(ws, "tiny", progress=lambda done, total: progress.append((done, total)))
+    before = torch.get_num_threads()
+    try:
+        first = embed(ws, "tiny", threads=1, progress=lambda done, total: progress.append((done, total)))
+        assert torch.get_num_threads() == 1  # the job's --threads reaches torch
+    finally:
+        torch.set_num_threads(before)
     assert (first.embedded, first.skipped, first.device) == (10, 0, "cpu")
     assert first.passages == vectors.passage_count(ws.vectors_dir, "tiny") >= 10
     assert progress[0] == (0, 10) and progress[-1] == (10, 10)
