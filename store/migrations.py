@@ -323,4 +323,15 @@ MIGRATIONS: list[list[str]] = [
         )
         """,
     ],
+    # 14: the judgment in force is the one made last in time (rows merged from another workspace get new ids
+    # but keep when they were made); ties within one transaction fall back to the id
+    [
+        """
+        CREATE OR REPLACE VIEW current_judgments AS
+        SELECT * FROM judgments j
+        WHERE kind <> 'undo' AND NOT EXISTS (SELECT 1 FROM judgments u WHERE u.undoes = j.judgment_id)
+        QUALIFY row_number() OVER (
+            PARTITION BY query_set, query_id, doc_id, annotator ORDER BY created_at DESC, judgment_id DESC) = 1
+        """,
+    ],
 ]
