@@ -129,9 +129,12 @@ def test_cli_round_trip(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
 
-    assert cli(tmp_path / "offline" / "workspace", "judgments", "export", "--set", SET, "--out", str(out), "--full")[
-        "rows"
-    ] == 2
+    assert (
+        cli(tmp_path / "offline" / "workspace", "judgments", "export", "--set", SET, "--out", str(out), "--full")[
+            "rows"
+        ]
+        == 2
+    )
     team = tmp_path / "team"
     assert cli(team, "judgments", "import", str(out))["added"] == 2
     assert cli(team, "judgments", "import", str(out))["added"] == 0
