@@ -8,6 +8,7 @@ from curation.jobs import finetune_job
 from embeddings.device import pick_device
 from pages.background import follow, start
 from pages.common import curator, workspace
+from pages.team import readable_path
 
 OTHER = "Another folder..."
 
@@ -27,6 +28,8 @@ if not exports:
 base = st.selectbox("Base retriever", dense, key="finetune_base")
 choice = st.selectbox("Training pairs", [*exports, OTHER], key="finetune_pairs")
 typed = st.text_input("Pairs folder", placeholder="/path/to/pairs-export") if choice == OTHER else choice
+if typed and choice == OTHER and readable_path(ws, Path(typed).expanduser()) is None:  # a team's app
+    typed = ""
 name = st.text_input("New retriever name", placeholder=f"{base}-ft", key="finetune_name") or f"{base}-ft"
 cols = st.columns(3)
 epochs = cols[0].number_input("Epochs", 1, 100, settings.epochs)
