@@ -50,8 +50,19 @@ def _spec(kind: str, target: str, title: str, command: list[str], options: dict[
     return JobSpec(kind=kind, target=target, title=title, params=params, argv=[*command, *_flags(options)])
 
 
-def embed_job(retriever: str, device: str | None = None, batch_size: int | None = None) -> JobSpec:
+def embed_job(
+    retriever: str,
+    device: str | None = None,
+    batch_size: int | None = None,
+    *,
+    engine: str = "local",
+    ray_address: str | None = None,
+    workers: int | None = None,
+    gpus: float = 0,
+) -> JobSpec:
     options = {"--retriever": retriever, "--device": device, "--batch-size": batch_size}
+    if engine == "ray":
+        options |= {"--engine": "ray", "--ray-address": ray_address, "--workers": workers, "--gpus-per-worker": gpus}
     return _spec("embed", retriever, f"Embed {retriever}", ["embed"], options)
 
 
