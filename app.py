@@ -2,42 +2,54 @@
 
 import streamlit as st
 
-from pages.common import app_icon, sidebar
+from curation.core import Action
+from pages.common import app_icon, sidebar, workspace
 from pages.state import remember_choices
+from pages.team import gate, may
 
 # The icon is an image made here: a Material icon or an emoji as page_icon makes the browser fetch it from a CDN.
 st.set_page_config(page_title="SDE Workbench", page_icon=app_icon(), layout="wide")
+gate(workspace())  # served to a team: sign in first; the role decides which pages there are
 
-PAGES = {
+# section -> (file, title, icon, what using the page needs; every role may judge)
+PAGES: dict[str, list[tuple[str, str, str, Action]]] = {
     "Content": [
-        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-        st.Page("pages/load.py", title="Load", icon=":material/upload_file:"),
+        ("pages/overview.py", "Overview", ":material/dashboard:", "judge"),
+        ("pages/load.py", "Load", ":material/upload_file:", "ingest"),
     ],
     "Retrieval": [
-        st.Page("pages/embed.py", title="Embed", icon=":material/memory:"),
-        st.Page("pages/search.py", title="Search", icon=":material/search:"),
+        ("pages/embed.py", "Embed", ":material/memory:", "embed"),
+        ("pages/search.py", "Search", ":material/search:", "judge"),
     ],
     "Explore": [
-        st.Page("pages/map.py", title="Map", icon=":material/scatter_plot:"),
+        ("pages/map.py", "Map", ":material/scatter_plot:", "judge"),
     ],
     "Curation": [
-        st.Page("pages/review.py", title="Filter & review", icon=":material/filter_alt:"),
-        st.Page("pages/rules.py", title="Rules", icon=":material/rule:"),
+        ("pages/review.py", "Filter & review", ":material/filter_alt:", "filter"),
+        ("pages/rules.py", "Rules", ":material/rule:", "filter"),
     ],
     "Judging": [
-        st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
-        st.Page("pages/judge.py", title="Judge", icon=":material/grading:"),
+        ("pages/compare.py", "Compare", ":material/compare_arrows:", "judge"),
+        ("pages/judge.py", "Judge", ":material/grading:", "judge"),
     ],
     "Evaluation": [
-        st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
-        st.Page("pages/finetune.py", title="Fine-tune", icon=":material/model_training:"),
+        ("pages/evaluate.py", "Evaluate", ":material/analytics:", "judge"),
+        ("pages/finetune.py", "Fine-tune", ":material/model_training:", "finetune"),
     ],
     "Workspace": [
-        st.Page("pages/jobs.py", title="Jobs", icon=":material/work_history:"),
+        ("pages/jobs.py", "Jobs", ":material/work_history:", "judge"),
     ],
 }
 
-page = st.navigation(PAGES)
+allowed = {
+    section: [
+        st.Page(file, title=title, icon=icon, default=file == "pages/overview.py")
+        for file, title, icon, needs in pages
+        if may(needs)
+    ]
+    for section, pages in PAGES.items()
+}
+page = st.navigation({section: pages for section, pages in allowed.items() if pages})
 remember_choices()
 sidebar()
 page.run()

@@ -14,6 +14,7 @@ from curation.core import DEFAULT_WORKSPACE, WORKSPACE_ENV, Workspace
 from curation.judging import RankingSource, query_sets, ranking_sources
 from pages.background import sidebar_jobs
 from pages.state import keep, show_notices
+from pages.team import signed_in_panel, team_mode
 
 T = TypeVar("T")
 
@@ -51,17 +52,20 @@ def curator() -> str:
 
 def sidebar() -> None:
     """The workspace, the curator's name (kept in the URL as ?curator=, so a reload or a bookmark keeps it;
-    `SDE_WORKBENCH_CURATOR` gives a default) and the jobs running now."""
+    `SDE_WORKBENCH_CURATOR` gives a default; in a team's app, who signed in) and the jobs running now."""
     ws = workspace()
     with st.sidebar:
         st.caption("Workspace")
         st.code(str(ws.root), language=None)
-        st.text_input(
-            "Curator",
-            key=keep("curator", os.environ.get("SDE_WORKBENCH_CURATOR", ""), url="curator"),
-            placeholder="your name",
-            help="Stored with your judgments and decisions, and kept in the page address.",
-        )
+        if team_mode():  # the curator is who signed in
+            signed_in_panel()
+        else:
+            st.text_input(
+                "Curator",
+                key=keep("curator", os.environ.get("SDE_WORKBENCH_CURATOR", ""), url="curator"),
+                placeholder="your name",
+                help="Stored with your judgments and decisions, and kept in the page address.",
+            )
     sidebar_jobs(ws)
     show_notices()
 

@@ -13,6 +13,7 @@ from curation.training import export_pairs, list_trainings, training_checkpoints
 from embeddings.device import pick_device
 from pages.background import follow, start
 from pages.common import curator, workspace
+from pages.team import readable_path
 
 OTHER = "Another folder..."
 NONE = "(none)"
@@ -54,6 +55,8 @@ cols = st.columns([3, 1])
 choice = cols[0].selectbox("Training pairs", [*exports, OTHER], key="finetune_pairs")
 weight = cols[1].number_input("Weight", 0.05, 100.0, 1.0, key="finetune_weight")
 typed = st.text_input("Pairs folder", placeholder="/path/to/pairs-export") if choice == OTHER else choice
+if typed and choice == OTHER and readable_path(ws, Path(typed).expanduser()) is None:  # a team's app
+    typed = ""
 more = st.multiselect("More sources (weight 1 each)", [e for e in exports if e != choice], key="finetune_more")
 cols = st.columns([3, 1])
 replay = cols[0].selectbox(

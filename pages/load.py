@@ -12,6 +12,7 @@ from curation.jobs import ingest_job
 from pages.background import follow, start
 from pages.common import curator, run_with_progress, workspace
 from pages.state import keep
+from pages.team import readable_path
 
 FROM_FILE = "(as in the file)"
 SOURCES = ["Upload a file", "Path on this machine"]
@@ -37,7 +38,7 @@ if source == SOURCES[0]:
             path.write_bytes(upload.getbuffer())
 else:
     typed = st.text_input("File or folder path", placeholder="/data/sde/documents.jsonl", key=keep("load_path", ""))
-    path = Path(typed).expanduser() if typed.strip() else None
+    path = readable_path(ws, Path(typed).expanduser()) if typed.strip() else None  # a team's app: allowed folders
 
 st.caption("Set for the whole file (the file's own values are used where left as they are):")
 left, middle, right, last = st.columns(4)

@@ -118,7 +118,7 @@ def undo_latest(db: Database, query_set: str, annotator: str, session_id: str | 
             WHERE j.query_set = ? AND j.annotator = ? AND j.kind <> 'undo'
               AND j.session_id IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM judgments u WHERE u.undoes = j.judgment_id)
-            ORDER BY j.judgment_id DESC LIMIT 1
+            ORDER BY j.created_at DESC, j.judgment_id DESC LIMIT 1
             """,
             [query_set, annotator],
         ).fetchone()
@@ -142,7 +142,7 @@ def judgment_history(db: Database, query_set: str, query_id: str | None = None) 
             SELECT judgment_id, query_id, doc_id, kind, grade, annotator, session_id, source, undoes, created_at,
                    EXISTS (SELECT 1 FROM judgments u WHERE u.undoes = j.judgment_id) AS undone
             FROM judgments j WHERE query_set = $set AND ($query IS NULL OR query_id = $query)
-            ORDER BY judgment_id
+            ORDER BY created_at, judgment_id
             """,
             {"set": query_set, "query": query_id},
         ).df()
@@ -207,7 +207,7 @@ def session_summaries(
             WITH acts AS (
                 SELECT session_id, annotator, query_set, created_at,
                        epoch(created_at - lag(created_at) OVER (
-                           PARTITION BY session_id, query_set ORDER BY judgment_id)) AS gap
+                           PARTITION BY session_id, query_set ORDER BY created_at, judgment_id)) AS gap
                 FROM judgments WHERE session_id IS NOT NULL AND ($session IS NULL OR session_id = $session)
                     AND ($who IS NULL OR annotator = $who)
             ),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+OBJECT_STORES = ("s3", "gs", "az")
 
 
 class StoreSettings(BaseModel):
@@ -24,3 +26,23 @@ class VectorSettings(BaseModel):
     prefilter_max_ids: int = Field(5_000, gt=0, description="restrictions up to this many documents are prefilters")
     query_batch: int = Field(512, gt=0, description="queries a run encodes and searches per call (one scan each)")
     binary_rescore: int = Field(4, ge=0, description="binary search re-scores this many times k hits (0: off)")
+    uri: str | None = Field(
+        None,
+        description="where the vector tables live: s3://bucket/prefix, gs://..., az://... (credentials and endpoint "
+        "from the environment, e.g. AWS_ACCESS_KEY_ID, AWS_ENDPOINT; never here); unset: the workspace's vectors/",
+    )
+
+    @field_validator("uri")
+    @classmethod
+    def _object_store(cls, value: str | None) -> str | None:
+        """Only object-store URIs, and none that carries credentials (they would be written to the workspace)."""
+        if value is None or not value.strip():
+            return None
+        scheme, _, rest = value.strip().partition("://")
+        if scheme not in OBJECT_STORES or not rest.strip("/"):
+            raise ValueError(f"{value!r} is not an object-store URI ({', '.join(s + '://...' for s in OBJECT_STORES)})")
+        if "@" in rest.split("/", 1)[0]:
+            raise ValueError(
+                "credentials do not belong in the URI: set them in the environment (AWS_ACCESS_KEY_ID ...)"
+            )
+        return value.strip().rstrip("/")

@@ -1,4 +1,4 @@
-"""LanceDB: one table of passages per retriever under the workspace's `vectors/` folder.
+"""LanceDB: one table of passages per retriever under the workspace's `vectors/` folder, or on object storage.
 
 A row is one passage of one document: doc_id, passage index, passage text, the content_hash it was
 made from (staleness is derived by comparing it with the document's), the filter columns, and the
@@ -27,11 +27,14 @@ if TYPE_CHECKING:
 FILTER_COLUMNS = ("division", "document_type", "collection")
 Metric = Literal["cosine", "hamming"]
 _FINGERPRINT = b"sde_workbench.fingerprint"
+Location = Path | str  # a local folder, or an object-store URI (s3://bucket/prefix): LanceDB opens both
 
 
 @functools.cache
 def _connect(vectors_dir: str) -> lancedb.DBConnection:
-    """One connection per folder and process; lancedb is imported here, on first use, to keep start-up fast."""
+    """One connection per location and process; lancedb is imported here, on first use, to keep start-up fast.
+
+    Object stores take their credentials and endpoint from the environment (AWS_*, GOOGLE_*, AZURE_*)."""
     # LanceDB's Rust log warns on every table it creates; keep its errors, unless the user chose a level.
     os.environ.setdefault("LANCEDB_LOG", "error")
     import lancedb
@@ -40,15 +43,15 @@ def _connect(vectors_dir: str) -> lancedb.DBConnection:
     return lancedb.connect(vectors_dir, read_consistency_interval=timedelta(0))
 
 
-def _open(vectors_dir: Path, name: str) -> Any:
+def _open(vectors_dir: Location, name: str) -> Any:
     return _connect(str(vectors_dir)).open_table(name)
 
 
-def exists(vectors_dir: Path, name: str) -> bool:
+def exists(vectors_dir: Location, name: str) -> bool:
     return name in _connect(str(vectors_dir)).list_tables().tables
 
 
-def _open_if_any(vectors_dir: Path, name: str) -> Any | None:
+def _open_if_any(vectors_dir: Location, name: str) -> Any | None:
     """The table, or None when there is none yet (or another process is still creating it)."""
     if not exists(vectors_dir, name):
         return None
@@ -58,7 +61,7 @@ def _open_if_any(vectors_dir: Path, name: str) -> Any | None:
         return None
 
 
-def fingerprint(vectors_dir: Path, name: str) -> str | None:
+def fingerprint(vectors_dir: Location, name: str) -> str | None:
     """The retriever fingerprint a table was built under, None when there is no table."""
     table = _open_if_any(vectors_dir, name)
     if table is None:
@@ -67,12 +70,12 @@ def fingerprint(vectors_dir: Path, name: str) -> str | None:
     return metadata.get(_FINGERPRINT, b"").decode() or None
 
 
-def drop(vectors_dir: Path, name: str) -> None:
+def drop(vectors_dir: Location, name: str) -> None:
     if exists(vectors_dir, name):
         _connect(str(vectors_dir)).drop_table(name)
 
 
-def present_documents(vectors_dir: Path, name: str) -> pa.Table:
+def present_documents(vectors_dir: Location, name: str) -> pa.Table:
     """doc_id, content_hash and filter columns of every document with vectors (one row each)."""
     columns = ["doc_id", "content_hash", *FILTER_COLUMNS]
     table = _open_if_any(vectors_dir, name)
@@ -81,12 +84,12 @@ def present_documents(vectors_dir: Path, name: str) -> pa.Table:
     return table.search().where("passage = 0").select(columns).to_arrow()
 
 
-def passage_count(vectors_dir: Path, name: str) -> int:
+def passage_count(vectors_dir: Location, name: str) -> int:
     table = _open_if_any(vectors_dir, name)
     return table.count_rows() if table is not None else 0
 
 
-def storage_bytes(vectors_dir: Path, name: str) -> int:
+def storage_bytes(vectors_dir: Location, name: str) -> int:
     """Bytes the table's current version occupies on disk."""
     table = _open_if_any(vectors_dir, name)
     return int(table.stats()["total_bytes"]) if table is not None else 0
@@ -110,7 +113,7 @@ def passages_table(columns: dict[str, Sequence[Any]], vectors: np.ndarray | None
 
 
 def write_documents(
-    vectors_dir: Path, name: str, rows: pa.Table, *, replace: Iterable[str], table_fingerprint: str
+    vectors_dir: Location, name: str, rows: pa.Table, *, replace: Iterable[str], table_fingerprint: str
 ) -> None:
     """Add the passages of some documents, first deleting the old passages of those in `replace`.
 
@@ -128,7 +131,7 @@ def write_documents(
     table.add(rows)
 
 
-def retag_documents(vectors_dir: Path, name: str, changes: Iterable[dict[str, Any]]) -> int:
+def retag_documents(vectors_dir: Location, name: str, changes: Iterable[dict[str, Any]]) -> int:
     """Copy changed division / document type / collection values onto stored passages.
 
     These columns serve filtered search, so they follow the documents even when the text (and so the
@@ -146,7 +149,7 @@ def retag_documents(vectors_dir: Path, name: str, changes: Iterable[dict[str, An
     return sum(len(ids) for ids in groups.values())
 
 
-def build_indexes(vectors_dir: Path, name: str, settings: VectorSettings, *, metric: Metric | None) -> None:
+def build_indexes(vectors_dir: Location, name: str, settings: VectorSettings, *, metric: Metric | None) -> None:
     """Compact the batches an embed job wrote and bring every index up to date.
 
     Scalar indexes serve doc_id lookups and filters; the full-text index serves bm25, fts and hybrid
@@ -177,7 +180,7 @@ def build_indexes(vectors_dir: Path, name: str, settings: VectorSettings, *, met
 class Passages:
     """One passage table opened once for many searches (every query of a run)."""
 
-    def __init__(self, vectors_dir: Path, name: str) -> None:
+    def __init__(self, vectors_dir: Location, name: str) -> None:
         self.table = _open(vectors_dir, name)
 
     def nearest(
@@ -238,13 +241,13 @@ class Passages:
         return query.limit(limit).select(["doc_id", "passage", "text"]).to_arrow()
 
 
-def version(vectors_dir: Path, name: str) -> int | None:
+def version(vectors_dir: Location, name: str) -> int | None:
     """The table's version: it grows with every change of its rows or indexes (None when there is no table)."""
     table = _open_if_any(vectors_dir, name)
     return int(table.version) if table is not None else None
 
 
-def vector_width(vectors_dir: Path, name: str) -> int:
+def vector_width(vectors_dir: Location, name: str) -> int:
     """Components per stored vector (bytes for packed sign bits); 0 without a table or a vector column."""
     table = _open_if_any(vectors_dir, name)
     if table is None or "vector" not in table.schema.names:
@@ -252,14 +255,14 @@ def vector_width(vectors_dir: Path, name: str) -> int:
     return int(table.schema.field("vector").type.list_size)
 
 
-def document_count(vectors_dir: Path, name: str) -> int:
+def document_count(vectors_dir: Location, name: str) -> int:
     """Documents with passages in the table (each has a passage 0)."""
     table = _open_if_any(vectors_dir, name)
     return table.count_rows("passage = 0") if table is not None else 0
 
 
 def write_transformed_copy(
-    vectors_dir: Path,
+    vectors_dir: Location,
     source: str,
     target: str,
     transform: Callable[[np.ndarray], np.ndarray],
@@ -294,7 +297,7 @@ def write_transformed_copy(
 
 
 def scan_vectors(
-    vectors_dir: Path,
+    vectors_dir: Location,
     name: str,
     *,
     batch_rows: int = 65_536,

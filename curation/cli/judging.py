@@ -152,18 +152,31 @@ def queries_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 @judgments_app.command("import")
 def judgments_import(
     ctx: typer.Context,
-    qrels: Annotated[list[Path], typer.Argument(help="Qrels files: BEIR TSV (query-id corpus-id score) or TREC.")],
-    query_set: SetOption,
-    annotator: Annotated[str, typer.Option(help="Whose judgments these are (a curator, or benchmark:NAME).")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Qrels files (BEIR TSV or TREC), or one full export (`judgments export --full`)."),
+    ],
+    query_set: Annotated[
+        str | None, typer.Option("--set", help="Query set of the qrels (a full export names its own).")
+    ] = None,
+    annotator: Annotated[
+        str | None,
+        typer.Option(help="Whose qrels these are (a curator, or benchmark:NAME); a full export names its own."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Store qrels as an annotator's judgments on a set, replacing that annotator's earlier import."""
-    from curation.judging import JudgingError, import_judgments
+    """Store qrels as an annotator's judgments on a set (replacing that annotator's earlier import), or merge a
+    full export from another workspace: every row it lacks is added, so importing twice changes nothing."""
+    from curation.judging import JudgingError, import_full, import_judgments, is_full_export
 
     ws = open_workspace(ctx)
     with failures_as_exit(as_json, *EXPECTED, JudgingError):
-        result = import_judgments(ws, qrels, query_set, annotator)
-    emit(result, as_json=as_json, title="judgments import")
+        if len(files) == 1 and is_full_export(files[0]):
+            emit(import_full(ws, files[0]), as_json=as_json, title="judgments import")
+            return
+        if query_set is None or annotator is None:
+            fail("qrels files need --set and --annotator (only a full export names its own)", as_json=as_json)
+        emit(import_judgments(ws, files, query_set, annotator), as_json=as_json, title="judgments import")
 
 
 @judgments_app.command("export")
@@ -176,10 +189,25 @@ def judgments_export(
         str | None,
         typer.Option(help="Whose grades: a curator, 'all' curators (mean, rounded), or benchmark:NAME."),
     ] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="Every row as recorded (sessions, times, undo rows, sources) as JSON lines, for `import`."
+        ),
+    ] = False,
+    annotator: Annotated[
+        str | None, typer.Option(help="With --full: one annotator's rows (default: everyone's).")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Write the grades in force of a set as one qrels file (BEIR TSV or TREC)."""
+    """Write the grades in force of a set as one qrels file (BEIR TSV or TREC), or with --full its whole history."""
     ws = open_workspace(ctx)
+    if full:
+        from curation.judging import JudgingError, export_full
+
+        with failures_as_exit(as_json, JudgingError, LockTimeout):
+            emit(export_full(ws, query_set, out, annotator), as_json=as_json, title="judgments export")
+        return
     with failures_as_exit(as_json, ExportError, JudgmentsError, LockTimeout):
         result = export_qrels(ws, query_set, out, fmt=format, judgments=judgments)
     emit(result, as_json=as_json, title="judgments export")

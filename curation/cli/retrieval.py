@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.text import Text
@@ -52,15 +52,39 @@ def embed_command(
     threads: Annotated[
         int | None, typer.Option(min=1, help="CPU threads for torch and the tokenizer (default: settings, else cores).")
     ] = None,
+    engine: Annotated[
+        Literal["local", "ray"], typer.Option(help="local (this process) or ray (a pool of encoder actors).")
+    ] = "local",
+    ray_address: Annotated[
+        str | None, typer.Option(help="With --engine ray: the cluster (ray://host:10001, auto); default a local one.")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="With --engine ray: encoder actors (default: one per GPU, else 2).")
+    ] = None,
+    gpus_per_worker: Annotated[float, typer.Option(min=0, help="With --engine ray: GPUs per actor (0: auto).")] = 0,
     background: BackgroundFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Embed the documents that have no current vectors for a retriever; resumes after a crash."""
     ws = open_workspace(ctx)
     if background:
-        in_background(ws, embed_job(retriever, device, batch_size, threads), as_json)
+        ray_options = {"engine": engine, "ray_address": ray_address, "workers": workers, "gpus": gpus_per_worker}
+        in_background(ws, embed_job(retriever, device, batch_size, threads, **ray_options), as_json)
     with failures_as_exit(as_json, *EXPECTED), progress_bar(f"embed {retriever}", unit="doc") as progress:
-        result = embed(ws, retriever, device=device, batch_size=batch_size, threads=threads, progress=progress)
+        if engine == "ray":
+            from curation.retrieval import embed_on_ray
+
+            result = embed_on_ray(
+                ws,
+                retriever,
+                address=ray_address,
+                workers=workers,
+                gpus_per_worker=gpus_per_worker,
+                batch_size=batch_size,
+                progress=progress,
+            )
+        else:
+            result = embed(ws, retriever, device=device, batch_size=batch_size, threads=threads, progress=progress)
     emit(result, as_json=as_json, title="embed")
 
 

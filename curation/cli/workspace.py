@@ -12,7 +12,7 @@ import typer
 
 from curation.cli.context import JsonFlag, byte_progress, open_workspace, progress_bar
 from curation.cli.output import emit, failures_as_exit
-from curation.core import InputError, LockTimeout, app_file, workspace_status
+from curation.core import InputError, LockTimeout, ServingRefused, app_file, sign_in_file, workspace_status
 from curation.demo import build_demo
 
 # `streamlit run`, with pages/ read only through app.py's st.navigation. Streamlit treats an app with a
@@ -57,11 +57,23 @@ def demo_command(
 def app_command(
     ctx: typer.Context,
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
-    address: Annotated[str, typer.Option(help="Address to bind; 127.0.0.1 keeps the app local.")] = "127.0.0.1",
+    address: Annotated[
+        str, typer.Option(help="Address to bind; 127.0.0.1 keeps the app local, any other needs --auth.")
+    ] = "127.0.0.1",
+    auth: Annotated[
+        Path | None,
+        typer.Option(
+            help="Sign-in for a team: a secrets.toml (outside the workspace) with Streamlit's [auth] section."
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Start the Streamlit app on this workspace (bound to 127.0.0.1 unless told otherwise)."""
+    """Start the Streamlit app on this workspace (bound to 127.0.0.1 unless told otherwise).
+
+    Served to a team (`--auth`), people sign in with your OIDC provider and get the role `[access]` gives them."""
     ws = open_workspace(ctx)
+    with failures_as_exit(as_json, ServingRefused):
+        secrets = sign_in_file(address, auth, ws.root, ws.settings.access)
     url = f"http://{address}:{port}"
     emit({"url": url, "workspace": str(ws.root)}, as_json=as_json, title="app")
     env = {**os.environ, "SDE_WORKBENCH_WORKSPACE": str(ws.root)}
@@ -81,5 +93,6 @@ def app_command(
         "true",
         "--client.toolbarMode",
         "minimal",
+        *(["--secrets.files", str(secrets)] if secrets else []),
     ]
     raise typer.Exit(subprocess.call(command, env=env))

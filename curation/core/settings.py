@@ -18,6 +18,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from curation.core.access import AccessSettings
 from curation.evaluation.settings import EvaluationSettings, ExportSettings
 from curation.ingest.settings import IngestSettings
 from curation.jobs.settings import JobSettings
@@ -52,6 +53,7 @@ class WorkbenchSettings(BaseSettings):
     judging: JudgingSettings = Field(default_factory=JudgingSettings)
     maps: MapSettings = Field(default_factory=MapSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
+    access: AccessSettings = Field(default_factory=AccessSettings)
 
     @field_validator("retrievers", mode="before")
     @classmethod

@@ -53,7 +53,13 @@ class Workspace:
 
     @property
     def vectors_dir(self) -> Path:
+        """The local folder of the vector tables (with `[vectors] uri` set, only their locks live here)."""
         return self.root / "vectors"
+
+    @property
+    def vectors_uri(self) -> str:
+        """Where the vector tables live: `[vectors] uri` (object storage) or the local `vectors/` folder."""
+        return self.settings.vectors.uri or str(self.vectors_dir)
 
     @property
     def exports_dir(self) -> Path:

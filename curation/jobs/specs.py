@@ -51,9 +51,19 @@ def _spec(kind: str, target: str, title: str, command: list[str], options: dict[
 
 
 def embed_job(
-    retriever: str, device: str | None = None, batch_size: int | None = None, threads: int | None = None
+    retriever: str,
+    device: str | None = None,
+    batch_size: int | None = None,
+    threads: int | None = None,
+    *,
+    engine: str = "local",
+    ray_address: str | None = None,
+    workers: int | None = None,
+    gpus: float = 0,
 ) -> JobSpec:
     options = {"--retriever": retriever, "--device": device, "--batch-size": batch_size, "--threads": threads}
+    if engine == "ray":
+        options |= {"--engine": "ray", "--ray-address": ray_address, "--workers": workers, "--gpus-per-worker": gpus}
     return _spec("embed", retriever, f"Embed {retriever}", ["embed"], options)
 
 

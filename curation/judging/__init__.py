@@ -55,6 +55,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "sessions": ["SessionSummary", "sessions"],
         "agreement": ["Agreement", "agreement"],
         "judgment_import": ["JudgmentImport", "import_judgments"],
+        "judgment_transfer": ["JudgmentExport", "JudgmentMerge", "export_full", "import_full", "is_full_export"],
         "notes": ["save_query_note", "query_notes_of"],
     },
 )

@@ -158,7 +158,7 @@ def _plan(ws: Workspace, retriever: str, *, refit: bool) -> _Plan:
     spec = get_spec(ws.settings.retrievers, retriever)
     if spec.kind == "bm25":
         raise MapError(f"retriever {retriever!r} is full-text only: it has no vectors to map")
-    present = vectors.present_documents(ws.vectors_dir, current_table(ws, retriever))
+    present = vectors.present_documents(ws.vectors_uri, current_table(ws, retriever))
     hashes = dict(zip(present["doc_id"].to_pylist(), present["content_hash"].to_pylist(), strict=True))
     record = map_store.map_record(ws.db, retriever)
     settings = ws.settings.maps

@@ -9,8 +9,9 @@ import lazy_loader
 __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
-        "errors": ["SearchError", "NoStoredRun", "RETRIEVAL_ERRORS"],
+        "errors": ["SearchError", "NoStoredRun", "RayUnavailable", "RETRIEVAL_ERRORS"],
         "embed_job": ["EmbedBusy", "EmbedResult", "embed", "open_encoder", "table_name", "current_fingerprint"],
+        "ray_engine": ["embed_on_ray"],
         "coverage": ["RetrieverCoverage", "coverage"],
         "document_vectors": ["document_vectors"],
         "search": [

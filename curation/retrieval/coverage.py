@@ -40,8 +40,8 @@ def coverage(ws: Workspace) -> list[RetrieverCoverage]:
 def _coverage(ws: Workspace, name: str, spec: RetrieverSpec) -> RetrieverCoverage:
     table = table_name(name)
     found = availability(name, spec, ws.root)
-    counts = document_store.vector_coverage(ws.db, vectors.present_documents(ws.vectors_dir, table))
-    if vectors.fingerprint(ws.vectors_dir, table) not in (None, current_fingerprint(ws, name)):
+    counts = document_store.vector_coverage(ws.db, vectors.present_documents(ws.vectors_uri, table))
+    if vectors.fingerprint(ws.vectors_uri, table) not in (None, current_fingerprint(ws, name)):
         counts = {**counts, "current": 0, "stale": counts["current"] + counts["stale"]}
     return RetrieverCoverage(
         name=name,
@@ -51,6 +51,6 @@ def _coverage(ws: Workspace, name: str, spec: RetrieverSpec) -> RetrieverCoverag
         available=found.available,
         source=found.source,
         hint=found.hint,
-        passages=vectors.passage_count(ws.vectors_dir, table),
+        passages=vectors.passage_count(ws.vectors_uri, table),
         **counts,
     )

@@ -28,13 +28,13 @@ def document_vectors(
     if spec.kind == "bm25":
         raise ValueError(f"retriever {retriever!r} is full-text only and has no vectors")
     name = table_name(retriever)
-    present = vectors.present_documents(ws.vectors_dir, name)["doc_id"].to_pylist()
+    present = vectors.present_documents(ws.vectors_uri, name)["doc_id"].to_pylist()
     wanted = None if doc_ids is None else set(doc_ids)
     ids = present if wanted is None else [d for d in present if d in wanted]
     position = {doc_id: i for i, doc_id in enumerate(ids)}
     few = wanted is not None and 0 < len(ids) <= ws.settings.vectors.prefilter_max_ids
     batches = vectors.scan_vectors(
-        ws.vectors_dir, name, batch_rows=batch_rows, where=vectors.in_list("doc_id", ids) if few else None
+        ws.vectors_uri, name, batch_rows=batch_rows, where=vectors.in_list("doc_id", ids) if few else None
     )
     sums: np.ndarray | None = None
     for batch in batches if ids else ():

@@ -98,10 +98,10 @@ def embed(
     table_fingerprint = current_fingerprint(ws, retriever)
     embedded = passages = 0
     with _embed_lock(ws, retriever):
-        if vectors.fingerprint(ws.vectors_dir, name) not in (None, table_fingerprint):
-            vectors.drop(ws.vectors_dir, name)  # built with other settings: these vectors cannot be mixed
-        present = vectors.present_documents(ws.vectors_dir, name)
-        vectors.retag_documents(ws.vectors_dir, name, document_store.retagged_documents(ws.db, present))
+        if vectors.fingerprint(ws.vectors_uri, name) not in (None, table_fingerprint):
+            vectors.drop(ws.vectors_uri, name)  # built with other settings: these vectors cannot be mixed
+        present = vectors.present_documents(ws.vectors_uri, name)
+        vectors.retag_documents(ws.vectors_uri, name, document_store.retagged_documents(ws.db, present))
         todo = document_store.documents_to_embed(ws.db, present)
         skipped = document_store.count_documents(ws.db) - len(todo)
         if progress:
@@ -117,7 +117,7 @@ def embed(
             vecs = to_storage(encoder.encode_passages(rows["encode"]), spec.precision) if encoder else None
             replace = [doc_id for doc_id, has_vectors in batch if has_vectors]
             vectors.write_documents(
-                ws.vectors_dir,
+                ws.vectors_uri,
                 name,
                 vectors.passages_table(rows, vecs),
                 replace=replace,
@@ -127,7 +127,7 @@ def embed(
             passages += len(rows["text"])
             if progress:
                 progress(embedded, len(todo))
-        vectors.build_indexes(ws.vectors_dir, name, ws.settings.vectors, metric=spec.metric)
+        vectors.build_indexes(ws.vectors_uri, name, ws.settings.vectors, metric=spec.metric)
     return EmbedResult(
         retriever=retriever,
         embedded=embedded,

@@ -225,7 +225,7 @@ def _state(ws: Workspace, retriever: str, mode: RunMode | str, queries: pd.DataF
     """What a run of `retriever` made now depends on (the 1-bit copy follows the float vectors it is made from)."""
     return {
         "fingerprint": current_fingerprint(ws, retriever),
-        "vectors_version": vectors.version(ws.vectors_dir, current_table(ws, retriever)),
+        "vectors_version": vectors.version(ws.vectors_uri, current_table(ws, retriever)),
         "set_version": set_version(queries),
     }
 

@@ -115,11 +115,11 @@ class Searcher:
             mode = "fts"
         table = sign_table(ws, retriever) if mode == SIGN_MODE else current_table(ws, retriever)
         encoder = open_encoder(ws, retriever) if mode != "fts" else None
-        passages = vectors.passage_count(ws.vectors_dir, table)
-        documents = vectors.document_count(ws.vectors_dir, table) or 1
+        passages = vectors.passage_count(ws.vectors_uri, table)
+        documents = vectors.document_count(ws.vectors_uri, table) or 1
         # Passages fetched per wanted document: exactly one where every document is one passage.
         per_document = 1 if passages <= documents else min(PASSAGES_PER_DOCUMENT, math.ceil(2 * passages / documents))
-        return cls(ws, retriever, spec, table, mode, encoder, vectors.Passages(ws.vectors_dir, table), per_document)
+        return cls(ws, retriever, spec, table, mode, encoder, vectors.Passages(ws.vectors_uri, table), per_document)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         assert self.encoder is not None

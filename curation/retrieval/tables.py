@@ -24,7 +24,7 @@ def current_table(ws: Workspace, retriever: str) -> str:
     """The vector table of a retriever whose vectors exist and match its settings and model; SearchError
     saying what to run otherwise."""
     table = table_name(retriever)
-    built = vectors.fingerprint(ws.vectors_dir, table)
+    built = vectors.fingerprint(ws.vectors_uri, table)
     if built is None:
         raise SearchError(
             f"retriever {retriever!r} has no vectors yet; run `sde-workbench embed --retriever {retriever}` "
@@ -43,7 +43,7 @@ def searchable_retrievers(ws: Workspace) -> list[str]:
     return [
         name
         for name in ws.settings.retrievers
-        if vectors.fingerprint(ws.vectors_dir, table_name(name)) == current_fingerprint(ws, name)
+        if vectors.fingerprint(ws.vectors_uri, table_name(name)) == current_fingerprint(ws, name)
     ]
 
 
@@ -60,12 +60,12 @@ def sign_table(ws: Workspace, retriever: str) -> str:
         raise SearchError(f"{retriever!r} has no float vectors; a 1-bit variant is made from a dense float retriever")
     source = current_table(ws, retriever)
     target = source + SIGN_SUFFIX
-    made_from = f"{current_fingerprint(ws, retriever)}@{vectors.version(ws.vectors_dir, source)}"
-    if vectors.fingerprint(ws.vectors_dir, target) != made_from:
+    made_from = f"{current_fingerprint(ws, retriever)}@{vectors.version(ws.vectors_uri, source)}"
+    if vectors.fingerprint(ws.vectors_uri, target) != made_from:
         busy = SearchError(f"the 1-bit copy of {retriever!r} is being made by another process; try again shortly")
         with job_lock(ws.vectors_dir / f"{target}.lock", busy):
             vectors.write_transformed_copy(
-                ws.vectors_dir, source, target, pack_signs,
+                ws.vectors_uri, source, target, pack_signs,
                 table_fingerprint=made_from, settings=ws.settings.vectors, metric="hamming",
             )  # fmt: skip
     return target
@@ -78,8 +78,8 @@ def index_bytes(ws: Workspace, retriever: str, *, binary: bool = False) -> int:
     if spec.kind == "bm25":
         return 0
     table = table_name(retriever)
-    width = vectors.vector_width(ws.vectors_dir, table)
+    width = vectors.vector_width(ws.vectors_uri, table)
     bits = {"float32": 32, "float16": 16, "binary": 1}[spec.precision]
     dimension = width if spec.precision != "binary" else width * 8
     per_vector = (dimension + 7) // 8 if binary or spec.precision == "binary" else dimension * bits // 8
-    return vectors.passage_count(ws.vectors_dir, table) * per_vector
+    return vectors.passage_count(ws.vectors_uri, table) * per_vector

@@ -59,14 +59,22 @@ def free_port() -> int:
 
 
 @contextmanager
-def served_app(workspace: Path, log: Path, env: dict[str, str] | None = None) -> Iterator[str]:
-    """`sde-workbench app` on a free port of 127.0.0.1, up and healthy; yields its URL."""
-    port = free_port()
+def served_app(
+    workspace: Path,
+    log: Path,
+    env: dict[str, str] | None = None,
+    *,
+    port: int | None = None,
+    args: tuple[str, ...] = (),
+) -> Iterator[str]:
+    """`sde-workbench app` (with `args`) on a port of 127.0.0.1 (a free one unless given), up and healthy; yields
+    its URL."""
+    port = port or free_port()
     environment = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
     command = [sys.executable, "-c", "from curation.cli import main; main()", "--workspace", str(workspace)]
     with log.open("w") as out:
         server = subprocess.Popen(  # a session of its own: stopping it stops the Streamlit server it starts too
-            [*command, "app", "--port", str(port)],
+            [*command, "app", "--port", str(port), *args],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=environment,
@@ -115,17 +123,27 @@ class Requests:
 @contextmanager
 def browser_page(width: int = 1500, height: int = 1000) -> Iterator[tuple[Any, Requests]]:
     """A Chromium page whose requests are all recorded (and kept on 127.0.0.1)."""
+    with browser_pages(1, width, height) as (only,):
+        yield only
+
+
+@contextmanager
+def browser_pages(count: int, width: int = 1500, height: int = 1000) -> Iterator[list[tuple[Any, Requests]]]:
+    """Pages in `count` browser contexts of one Chromium (separate cookies: separate people), requests recorded."""
     from playwright.sync_api import sync_playwright
 
-    requests = Requests()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport={"width": width, "height": height})
-            context.route("**/*", requests.route)
-            page = context.new_page()
-            page.set_default_timeout(SETTLE_TIMEOUT_MS)
-            yield page, requests
+            pages = []
+            for _ in range(count):
+                requests = Requests()
+                context = browser.new_context(viewport={"width": width, "height": height})
+                context.route("**/*", requests.route)
+                page = context.new_page()
+                page.set_default_timeout(SETTLE_TIMEOUT_MS)
+                pages.append((page, requests))
+            yield pages
         finally:
             browser.close()
 
