@@ -1,5 +1,7 @@
 """Embed: pick a retriever, see where it runs, start or resume its embedding job, and coverage per retriever."""
 
+from importlib.util import find_spec
+
 import pandas as pd
 import streamlit as st
 
@@ -59,7 +61,7 @@ if not chosen.available:
     st.code(chosen.hint or "", language=None, wrap_lines=True)
 elif not running:
     todo = chosen.stale + chosen.missing
-    device, batch_size, threads = "auto", 0, 0
+    device, batch_size, threads, engine, ray_address = "auto", 0, 0, "local", ""
     if not full_text:
         configured = ws.settings.embedding.device
         left, middle, right = st.columns(3)
@@ -74,6 +76,13 @@ elif not running:
             "CPU threads (0: settings, else the cores)", 0, 512, key="embed_threads", help="torch and the tokenizer"
         )
         st.caption(f"Runs on **{detect_device() if device == 'auto' else device}**.")
+        if find_spec("ray") is not None:  # the optional Ray engine (`pip install 'sde-workbench[ray]'`)
+            engine_col, address_col = st.columns([1, 2])
+            engine = engine_col.radio("Engine", ["local", "ray"], horizontal=True, key="embed_engine")
+            if engine == "ray":
+                ray_address = address_col.text_input(
+                    "Ray cluster (empty: a local instance)", placeholder="auto or ray://host:10001", key="embed_ray"
+                )
     if todo == 0:
         st.success(
             f"All {chosen.documents:,} documents have current {'index entries' if full_text else 'vectors'} "
@@ -84,7 +93,14 @@ elif not running:
         verb = "Index" if full_text else "Resume embedding" if chosen.current else "Start embedding"
         label = f"{verb}: {todo:,} documents to do" + (f" ({chosen.stale:,} changed)" if chosen.stale else "")
         if st.button(label, type="primary", icon=":material/play_arrow:", key="embed_start"):
-            spec = embed_job(name, None if device == "auto" else device, int(batch_size) or None, int(threads) or None)
+            spec = embed_job(
+                name,
+                None if device == "auto" else device,
+                int(batch_size) or None,
+                int(threads) or None,
+                engine=engine,
+                ray_address=ray_address.strip() or None,
+            )
             start(ws, spec, curator())
 
 st.subheader("Coverage")

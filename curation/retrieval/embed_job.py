@@ -98,14 +98,7 @@ def embed(
     table_fingerprint = current_fingerprint(ws, retriever)
     embedded = passages = 0
     with _embed_lock(ws, retriever):
-        if vectors.fingerprint(ws.vectors_uri, name) not in (None, table_fingerprint):
-            vectors.drop(ws.vectors_uri, name)  # built with other settings: these vectors cannot be mixed
-        present = vectors.present_documents(ws.vectors_uri, name)
-        vectors.retag_documents(ws.vectors_uri, name, document_store.retagged_documents(ws.db, present))
-        todo = document_store.documents_to_embed(ws.db, present)
-        skipped = document_store.count_documents(ws.db) - len(todo)
-        if progress:
-            progress(0, len(todo))
+        todo, skipped = _documents_to_do(ws, name, table_fingerprint, progress)
         step = (
             ws.settings.embedding.docs_per_write
             if encoder
@@ -153,6 +146,21 @@ def _passage_rows(docs: list[dict[str, object]], chunker: Chunker) -> dict[str, 
             for key in ("doc_id", "content_hash", *vectors.FILTER_COLUMNS):
                 rows[key].append(doc[key])
     return rows
+
+
+def _documents_to_do(
+    ws: Workspace, name: str, table_fingerprint: str, progress: ProgressCallback | None
+) -> tuple[list[tuple[str, bool]], int]:
+    """The documents without current vectors (doc_id, whether stale vectors are to be replaced) and how many are
+    current; a table built under other settings is dropped first, and moved documents are re-tagged in place."""
+    if vectors.fingerprint(ws.vectors_uri, name) not in (None, table_fingerprint):
+        vectors.drop(ws.vectors_uri, name)  # built with other settings: these vectors cannot be mixed
+    present = vectors.present_documents(ws.vectors_uri, name)
+    vectors.retag_documents(ws.vectors_uri, name, document_store.retagged_documents(ws.db, present))
+    todo = document_store.documents_to_embed(ws.db, present)
+    if progress:
+        progress(0, len(todo))
+    return todo, document_store.count_documents(ws.db) - len(todo)
 
 
 def _embed_lock(ws: Workspace, retriever: str) -> AbstractContextManager[None]:

@@ -19,6 +19,7 @@ import numpy as np
 from curation.core import ProgressCallback
 from curation.retrieval.embed_job import (
     EmbedResult,
+    _documents_to_do,
     _embed_lock,
     _passage_rows,
     current_fingerprint,
@@ -106,14 +107,7 @@ def embed_on_ray(
     )
     embedded = passages = 0
     with _embed_lock(ws, retriever):
-        if vectors.fingerprint(ws.vectors_uri, name) not in (None, table_fingerprint):
-            vectors.drop(ws.vectors_uri, name)
-        present = vectors.present_documents(ws.vectors_uri, name)
-        vectors.retag_documents(ws.vectors_uri, name, document_store.retagged_documents(ws.db, present))
-        todo = document_store.documents_to_embed(ws.db, present)
-        skipped = document_store.count_documents(ws.db) - len(todo)
-        if progress:
-            progress(0, len(todo))
+        todo, skipped = _documents_to_do(ws, name, table_fingerprint, progress)
         step = ws.settings.embedding.docs_per_write
         batches = [todo[start : start + step] for start in range(0, len(todo), step)]
         for work, rows in _rounds(ws, batches, chunker):

@@ -237,7 +237,7 @@ def retriever_version(ws: Workspace, retriever: str) -> str:
     try:
         state = _state(ws, retriever, "", pd.DataFrame({"query_id": [], "text": []}))
     except SearchError as exc:  # no vectors, or made under other settings: the table's own version says which
-        return f"{current_fingerprint(ws, retriever)}@{vectors.version(ws.vectors_dir, table_name(retriever))}:{exc}"
+        return f"{current_fingerprint(ws, retriever)}@{vectors.version(ws.vectors_uri, table_name(retriever))}:{exc}"
     return f"{state['fingerprint']}@{state['vectors_version']}"
 
 
