@@ -122,3 +122,18 @@ def beir_slice(scifact: Path, folder: Path, queries: int = 12, extra_docs: int =
     (folder / "queries.jsonl").write_bytes(b"\n".join(orjson.dumps(q) for q in chosen) + b"\n")
     qrels.to_csv(folder / "qrels" / "train.tsv", sep="\t", index=False, lineterminator="\r\n")
     return folder
+
+
+def record_grade(
+    ws: Workspace, who: str, query: str, doc: str, value: int | None, kind: str = "grade", *, session: str = "session"
+) -> int:
+    """One judgment as the Judge page records it (session `{session}-{who}`, a blind-pool source)."""
+    from curation.judging import Judgment, record
+
+    return record(
+        ws,
+        Judgment(
+            query_set=SET, query_id=query, doc_id=doc, kind=kind, grade=value, annotator=who,  # type: ignore[arg-type]
+            session_id=f"{session}-{who}", source="blind-pool:a/vector+b/fts@10",
+        ),
+    )  # fmt: skip

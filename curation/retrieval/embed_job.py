@@ -12,6 +12,7 @@ import time
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
+import numpy as np
 from pydantic import BaseModel
 
 from curation.core import ProgressCallback, retrieval_text
@@ -108,14 +109,7 @@ def embed(
             docs = document_store.get_documents(ws.db, [doc_id for doc_id, _ in batch])
             rows = _passage_rows(docs, chunker)
             vecs = to_storage(encoder.encode_passages(rows["encode"]), spec.precision) if encoder else None
-            replace = [doc_id for doc_id, has_vectors in batch if has_vectors]
-            vectors.write_documents(
-                ws.vectors_uri,
-                name,
-                vectors.passages_table(rows, vecs),
-                replace=replace,
-                table_fingerprint=table_fingerprint,
-            )
+            _write(ws, name, batch, rows, vecs, table_fingerprint)
             embedded += len(batch)
             passages += len(rows["text"])
             if progress:
@@ -146,6 +140,24 @@ def _passage_rows(docs: list[dict[str, object]], chunker: Chunker) -> dict[str, 
             for key in ("doc_id", "content_hash", *vectors.FILTER_COLUMNS):
                 rows[key].append(doc[key])
     return rows
+
+
+def _write(
+    ws: Workspace,
+    name: str,
+    batch: list[tuple[str, bool]],
+    rows: dict[str, list[object]],
+    vecs: np.ndarray | None,
+    table_fingerprint: str,
+) -> None:
+    """One batch of whole documents into the table, replacing their stale vectors in the same commit."""
+    vectors.write_documents(
+        ws.vectors_uri,
+        name,
+        vectors.passages_table(rows, vecs),
+        replace=[doc_id for doc_id, has_vectors in batch if has_vectors],
+        table_fingerprint=table_fingerprint,
+    )
 
 
 def _documents_to_do(

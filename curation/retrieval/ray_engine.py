@@ -22,6 +22,7 @@ from curation.retrieval.embed_job import (
     _documents_to_do,
     _embed_lock,
     _passage_rows,
+    _write,
     current_fingerprint,
     embed,
     open_encoder,
@@ -112,14 +113,7 @@ def embed_on_ray(
         batches = [todo[start : start + step] for start in range(0, len(todo), step)]
         for work, rows in _rounds(ws, batches, chunker):
             for i, vecs in _encoded(ray, rows, actor_args, workers, gpus_per_worker, batch):
-                replace = [doc_id for doc_id, has_vectors in work[i] if has_vectors]
-                vectors.write_documents(
-                    ws.vectors_uri,
-                    name,
-                    vectors.passages_table(rows[i], to_storage(vecs, spec.precision)),
-                    replace=replace,
-                    table_fingerprint=table_fingerprint,
-                )
+                _write(ws, name, work[i], rows[i], to_storage(vecs, spec.precision), table_fingerprint)
                 embedded += len(work[i])
                 passages += len(rows[i]["text"])
                 if progress:

@@ -10,10 +10,9 @@ from pathlib import Path
 import pandas as pd
 
 from curation.core import Workspace
-from curation.judging import agreement, export_full, history, import_full, record, undo
-from curation.judging.judgments import Judgment
+from curation.judging import agreement, export_full, history, import_full, undo
 from store.judgments import current_grades
-from tests.judged_data import SET, add_documents, add_queries
+from tests.judged_data import SET, add_documents, add_queries, record_grade
 
 CLI = str(Path(sys.executable).with_name("sde-workbench"))
 
@@ -26,13 +25,7 @@ def workspace(root: Path) -> Workspace:
 
 
 def grade(ws: Workspace, who: str, query: str, doc: str, value: int | None, kind: str = "grade") -> int:
-    return record(
-        ws,
-        Judgment(
-            query_set=SET, query_id=query, doc_id=doc, kind=kind, grade=value, annotator=who,  # type: ignore[arg-type]
-            session_id=f"laptop-{who}", source="blind-pool:a/vector+b/fts@10",
-        ),
-    )  # fmt: skip
+    return record_grade(ws, who, query, doc, value, kind, session="laptop")
 
 
 def in_force(ws: Workspace) -> set[tuple]:

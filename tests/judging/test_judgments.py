@@ -11,9 +11,9 @@ import pytest
 from pydantic import ValidationError
 
 from curation.core import CuratorRequired, Workspace
-from curation.judging import Judgment, agreement, history, record, sessions, undo
+from curation.judging import Judgment, agreement, history, sessions, undo
 from store.judgments import current_grades
-from tests.judged_data import SET, add_documents, add_queries
+from tests.judged_data import SET, add_documents, add_queries, record_grade
 
 CLI = str(Path(sys.executable).with_name("sde-workbench"))
 
@@ -26,13 +26,7 @@ def judged_ws(ws: Workspace, tmp_path: Path) -> Workspace:
 
 
 def grade(ws: Workspace, who: str, query: str, doc: str, value: int | None, kind: str = "grade") -> int:
-    return record(
-        ws,
-        Judgment(
-            query_set=SET, query_id=query, doc_id=doc, kind=kind, grade=value, annotator=who,  # type: ignore[arg-type]
-            session_id=f"session-{who}", source="blind-pool:a/vector+b/fts@10",
-        ),
-    )  # fmt: skip
+    return record_grade(ws, who, query, doc, value, kind, session="session")
 
 
 def current(ws: Workspace, who: str) -> dict[tuple[str, str], int]:
