@@ -43,6 +43,16 @@ from store import vectors  # noqa: E402
 SCIFACT = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact" / "corpus.jsonl"
 
 
+def sample_workspace(folder: Path, corpus: Path, docs: int) -> Workspace:
+    """A fresh workspace in `folder` holding the first `docs` documents of a BEIR corpus."""
+    sample = folder / "corpus.jsonl"
+    with open(corpus, "rb") as source:
+        sample.write_bytes(b"".join(line for _, line in zip(range(docs), source, strict=False)))
+    ws = Workspace.open(folder / "workspace")
+    ingest(ws, [sample], IngestOptions(format="beir"))
+    return ws
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=1000)
@@ -55,11 +65,7 @@ def main() -> None:
     threads = set_threads(args.threads)  # the reference runs under what the job sets
 
     with tempfile.TemporaryDirectory(prefix="bench-embed-") as tmp:
-        sample = Path(tmp) / "corpus.jsonl"
-        with open(args.corpus, "rb") as source:
-            sample.write_bytes(b"".join(line for _, line in zip(range(args.docs), source, strict=False)))
-        ws = Workspace.open(Path(tmp) / "workspace")
-        ingest(ws, [sample], IngestOptions(format="beir"))
+        ws = sample_workspace(Path(tmp), args.corpus, args.docs)
         encoder = open_encoder(ws, args.retriever, device=args.device)
         doc_ids = [
             doc_id

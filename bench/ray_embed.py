@@ -21,11 +21,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from curation.core import Workspace  # noqa: E402
-from curation.ingest import IngestOptions, ingest  # noqa: E402
+from embed import SCIFACT, sample_workspace  # noqa: E402  (bench/embed.py, next to this script)
+
 from curation.retrieval import embed, embed_on_ray  # noqa: E402
 
-SCIFACT = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact" / "corpus.jsonl"
 SDE_PASSAGES = 2_000_000
 
 
@@ -38,11 +37,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-ray-") as tmp:
-        sample = Path(tmp) / "corpus.jsonl"
-        with open(args.corpus, "rb") as source:
-            sample.write_bytes(b"".join(line for _, line in zip(range(args.docs), source, strict=False)))
-        ws = Workspace.open(Path(tmp) / "workspace")
-        ingest(ws, [sample], IngestOptions(format="beir"))
+        ws = sample_workspace(Path(tmp), args.corpus, args.docs)
         spec = ws.settings.retrievers[args.retriever].model_dump(exclude_defaults=True)
         ws.update_settings("retrievers", f"{args.retriever}-ray", spec)
 

@@ -19,9 +19,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +27,7 @@ from collections import deque
 from itertools import combinations
 from pathlib import Path
 
-from ingest import WORDS  # bench/ingest.py, next to this script
+from ingest import WORDS, timed  # bench/ingest.py, next to this script
 
 from curation.core import Workspace, demo_dir
 from curation.demo import build_demo
@@ -41,20 +39,6 @@ CLI = str(Path(sys.executable).with_name("sde-workbench"))
 NASA = Path(__file__).resolve().parents[2] / "shared" / "data" / "nasa"
 COLLECTIONS = 20
 JUNK = ["tag/{w}/", "search?q={w}", "page/{n}/", "login", "category/{w}/", "news?page={n}"]
-
-
-def timed(command: list[str]) -> tuple[float, float, str, float]:
-    """Wall seconds, peak RSS (MB) of that child alone, its stdout, and its CPU seconds (user + system: on a
-    shared machine the wall time also counts the others' work)."""
-    with tempfile.TemporaryFile("w+") as out:
-        start = time.perf_counter()
-        child = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL, text=True)
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - start
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"{command[0]} failed with status {status}")
-        out.seek(0)
-        return seconds, usage.ru_maxrss / 1024, out.read(), usage.ru_utime + usage.ru_stime
 
 
 def generate(path: Path, docs: int, seed: int = 11) -> list[tuple[str, str]]:
