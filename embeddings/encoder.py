@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 
 import numpy as np
 import torch
@@ -13,6 +14,7 @@ from embeddings.chunking import Chunker
 from embeddings.registry import RetrieverSpec, RetrieverUnavailable
 
 CPU_BATCH_SIZE = 32
+RECENT_QUERIES = 64  # single queries whose vectors an encoder keeps
 QUERY_BATCH_SIZE = 256  # queries are short: large batches encode them several times faster, on CPU too
 SPECIAL_TOKENS = 2  # [CLS]/[SEP] or <s>/</s> added around every passage
 
@@ -80,6 +82,8 @@ class Encoder:
         self.max_tokens = model.max_seq_length or 512
         self.batch_size = batch_size or fit_batch_size(model, device, self.max_tokens)
         self.query_batch_size = max(self.batch_size, QUERY_BATCH_SIZE)
+        self._recent_queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     @property
     def dimension(self) -> int:
@@ -98,7 +102,19 @@ class Encoder:
         return self._encode(texts, self.spec.document_prompt, "batch_size")
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts, self.spec.query_prompt, "query_batch_size")
+        """A page's query is encoded once, however many of its views ask (both sides of Compare, a map's
+        overlay and its hits): the last `RECENT_QUERIES` single queries are kept."""
+        if len(texts) != 1:
+            return self._encode(texts, self.spec.query_prompt, "query_batch_size")
+        with self._recent_lock:
+            vector = self._recent_queries.pop(texts[0], None)
+        if vector is None:
+            vector = self._encode(texts, self.spec.query_prompt, "query_batch_size")
+        with self._recent_lock:
+            self._recent_queries[texts[0]] = vector
+            while len(self._recent_queries) > RECENT_QUERIES:
+                self._recent_queries.popitem(last=False)
+        return vector.copy()
 
     def _encode(self, texts: list[str], prompt: str, size: str) -> np.ndarray:
         """float32 vectors, `size` naming the batch size to use; halves it and retries when the device runs out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -10,8 +11,9 @@ from typing import TypeVar
 import streamlit as st
 from PIL import Image, ImageDraw
 
-from curation.core import DEFAULT_WORKSPACE, WORKSPACE_ENV, Workspace
+from curation.core import DEFAULT_WORKSPACE, WORKSPACE_ENV, Workspace, document_counts
 from curation.judging import RankingSource, query_sets, ranking_sources
+from curation.retrieval import RetrieverCoverage, coverage, retriever_version
 from pages.background import sidebar_jobs
 from pages.state import keep, show_notices
 from pages.team import signed_in_panel, team_mode
@@ -45,6 +47,31 @@ def workspace() -> Workspace:
     return _open_workspace(str(root), toml.stat().st_mtime if toml.exists() else 0.0)
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def _coverage_of(root: str, version: int, tables: tuple[str, ...]) -> list[RetrieverCoverage]:
+    return coverage(workspace())
+
+
+def retriever_coverage() -> list[RetrieverCoverage]:
+    """Every retriever's coverage (Embed, Search, Compare). It reads every vectors table, so it is done again only
+    when the documents (the data version) or a table (its version) changed, not on every rerun or key press."""
+    ws = workspace()
+    tables = tuple(retriever_version(ws, name) for name in sorted(ws.settings.retrievers))
+    return _coverage_of(str(ws.root), ws.data_version(), tables)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _counts_of(root: str, version: int, field: str) -> dict[str, int]:
+    return document_counts(workspace(), field)
+
+
+def facet_counts(field: str) -> dict[str, int]:
+    """Documents per division, document type or collection (a filter's options): one scan of the documents per
+    change of the workspace's data, shared by every session, not one per rerun or key press."""
+    ws = workspace()
+    return _counts_of(str(ws.root), ws.data_version(), field)
+
+
 def curator() -> str:
     """The curator's name from the sidebar; judgments and decisions are stored under it."""
     return str(st.session_state.get("curator") or "").strip()
@@ -68,6 +95,18 @@ def sidebar() -> None:
             )
     sidebar_jobs(ws)
     show_notices()
+
+
+def shared_reads(view: Callable[[], None]) -> Callable[[], None]:
+    """Wrap a fragment so that its reads share one connection to the workspace: a key press does a dozen small
+    reads, and opening the database file for each costs more than the reads themselves at SDE scale."""
+
+    @functools.wraps(view)
+    def wrapped() -> None:
+        with workspace().reading():
+            view()
+
+    return wrapped
 
 
 def run_with_progress(

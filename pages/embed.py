@@ -6,20 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from curation.jobs import embed_job
-from curation.retrieval import RetrieverCoverage, coverage, retriever_version
 from embeddings.device import detect_device
 from pages.background import follow, start
-from pages.common import curator, workspace
+from pages.common import curator, retriever_coverage, workspace
 from pages.state import keep
 
 DEVICES = ["auto", "cpu", "cuda", "mps"]
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def coverage_of(root: str, version: int, tables: tuple[str, ...]) -> list[RetrieverCoverage]:
-    """Coverage reads every retriever's vectors table: done again only when the documents (the data version) or
-    a table (its version, in `tables`) changed, not on every rerun."""
-    return coverage(workspace())
 
 
 ws = workspace()
@@ -30,9 +22,7 @@ st.caption(
     "leaving this page does not stop it."
 )
 
-rows = coverage_of(
-    str(ws.root), ws.data_version(), tuple(retriever_version(ws, n) for n in sorted(ws.settings.retrievers))
-)
+rows = retriever_coverage()
 by_name = {row.name: row for row in rows}
 name = st.selectbox(
     "Retriever",

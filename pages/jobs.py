@@ -7,6 +7,7 @@ import streamlit as st
 
 from curation.jobs import JobBusy, JobError, cancel_job, get_job, list_jobs, rerun_job
 from pages.common import curator, workspace
+from pages.team import may
 
 ws = workspace()
 st.title("Jobs")
@@ -59,17 +60,30 @@ def details() -> None:
     cols[1].metric("Progress", job.progress.text())
     cols[2].metric("Started by", job.started_by)
     cols[3].metric("Process", job.pid or "-")
+    # in a team's app a judge may stop or restart only their own jobs; curators and admins any job
+    steer = may("filter") or job.started_by == curator()
+    why = None if steer else "your role may act only on jobs you started"
     if job.active:
         st.progress(job.progress.fraction)
         stop = st.columns(2)
-        if stop[0].button("Cancel", icon=":material/cancel:", key="jobs_cancel", disabled=job.cancel_requested):
+        if stop[0].button(
+            "Cancel", icon=":material/cancel:", key="jobs_cancel", disabled=job.cancel_requested or not steer, help=why
+        ):
             cancel_job(ws, job.job_id)
             st.rerun()
-        if job.cancel_requested and stop[1].button("Stop now", icon=":material/dangerous:", key="jobs_kill"):
+        if job.cancel_requested and stop[1].button(
+            "Stop now", icon=":material/dangerous:", key="jobs_kill", disabled=not steer
+        ):
             cancel_job(ws, job.job_id, force=True)
             st.rerun(scope="app")
     else:
-        if st.button("Run again", icon=":material/replay:", key="jobs_rerun", help="resumes where it stopped"):
+        if st.button(
+            "Run again",
+            icon=":material/replay:",
+            key="jobs_rerun",
+            help=why or "resumes where it stopped",
+            disabled=not steer,
+        ):
             try:
                 again = rerun_job(ws, job.job_id, curator())
             except (JobBusy, JobError) as exc:

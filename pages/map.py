@@ -34,6 +34,7 @@ from curation.retrieval import RETRIEVAL_ERRORS, retriever_version
 from pages.background import follow, start
 from pages.common import curator, workspace
 from pages.state import keep, notify
+from pages.team import may
 
 EXPECTED = (MapError, MapBusy, *RETRIEVAL_ERRORS)
 SELECTION = "map_selection"  # doc_ids selected on either map, or None
@@ -73,6 +74,34 @@ def drawn_frames(root: str, names: tuple[str, ...], version: int, chosen: str) -
         else:
             drawn.append((frame, None))
     return drawn
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def figure_of(
+    root: str,
+    names: tuple[str, ...],
+    version: int,
+    chosen: str,
+    side: int,
+    colour_by: str,
+    selected: tuple[str, ...] | None,
+    hits: tuple[str, ...],
+    placed: tuple[float, float, str] | None,
+    labels: bool,
+    density_from: int,
+) -> Any:
+    """A map's figure (its density image is the costly part at scale), drawn again only when what it shows
+    changed, not when another widget reruns the page."""
+    frame = drawn_frames(root, names, version, chosen)[side][0]
+    return map_figure(
+        frame,
+        colour_by=colour_by,
+        selected=None if selected is None else list(selected),
+        hits=list(hits),
+        query=placed,
+        cluster_labels=labels,
+        density_from=density_from,
+    )
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -211,14 +240,18 @@ for side, (column, name, (frame, to_reference)) in enumerate(zip(st.columns(len(
     with column:
         st.caption(f"**{name}**: {len(frame):,} of {record['points']:,} points, fitted on {record['fitted_on']:,}")
         st.session_state[f"map_frame_{side}"] = frame  # the cached frame itself: no copy per session
-        figure = map_figure(
-            frame,
-            colour_by=colour_by,
-            selected=selected,
-            hits=hits,
-            query=placed,
-            cluster_labels=show_labels,
-            density_from=ws.settings.maps.density_from,
+        figure = figure_of(
+            root,
+            tuple(shown),
+            version,
+            json.dumps(chosen, sort_keys=True),
+            side,
+            colour_by,
+            None if selected is None else tuple(selected),
+            tuple(hits),
+            placed,
+            show_labels,
+            ws.settings.maps.density_from,
         )
         st.plotly_chart(
             figure,
@@ -238,7 +271,7 @@ if not selected:
     st.caption("Select points with the box or lasso tool to list them here.")
     st.stop()
 
-everything = pd.concat(frames.values()).drop_duplicates("doc_id")
+everything = frames[shown[0]] if len(frames) == 1 else pd.concat(frames.values()).drop_duplicates("doc_id")
 rows = everything[everything["doc_id"].isin(selected)][SHOWN_COLUMNS]
 st.subheader(f"{len(rows):,} selected documents")
 st.dataframe(rows.head(LISTED), hide_index=True, width="stretch")
@@ -249,17 +282,20 @@ ids = rows["doc_id"].tolist()
 who = curator()
 if not who:
     st.warning("Enter your name as **Curator** in the sidebar to keep, drop or queue documents.")
+elif not may("filter"):
+    st.caption("Your role may judge, not keep, drop or queue documents: export the ids for a curator.")
+act = bool(who) and may("filter")
 note = st.text_input("Note (optional, stored with a keep or drop decision)", key="map_note")
 actions = st.columns(5)
-if actions[0].button(f"Keep {len(ids):,}", disabled=not who, icon=":material/check:", key="map_keep"):
+if actions[0].button(f"Keep {len(ids):,}", disabled=not act, icon=":material/check:", key="map_keep"):
     decide(ws, ids, kept=True, curator=who, note=note)
     notify(f"{len(ids):,} documents kept by {who}")
     st.rerun()
-if actions[1].button(f"Drop {len(ids):,}", disabled=not who, icon=":material/block:", key="map_drop"):
+if actions[1].button(f"Drop {len(ids):,}", disabled=not act, icon=":material/block:", key="map_drop"):
     decide(ws, ids, kept=False, curator=who, note=note)
     notify(f"{len(ids):,} documents dropped by {who}", ":material/block:")
     st.rerun()
-if actions[2].button("Queue for judging", disabled=not who, icon=":material/playlist_add:", key="map_queue"):
+if actions[2].button("Queue for judging", disabled=not act, icon=":material/playlist_add:", key="map_queue"):
     added = queue_for_judging(ws, ids, who)
     notify(f"{added:,} documents queued for judging ({len(ids) - added:,} already were)", ":material/playlist_add:")
     st.rerun()

@@ -4,14 +4,21 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from curation.core import collection_label, collection_names, documents_with, workspace_status
+from curation.core import WorkspaceStatus, collection_label, collection_names, documents_with, workspace_status
 from curation.ingest import recent_ingests
 from pages.common import workspace
 
 NONE = "(none)"
 
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def status_of(root: str, version: int) -> WorkspaceStatus:
+    """The counts scan every document: once per change of the workspace's data, not on every visit."""
+    return workspace_status(workspace())
+
+
 ws = workspace()
-status = workspace_status(ws)
+status = status_of(str(ws.root), ws.data_version())
 names = collection_names(ws)
 
 st.title("Overview")

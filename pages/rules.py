@@ -4,7 +4,7 @@ patterns), what each decides, a live preview of a pattern's impact before it is 
 import pandas as pd
 import streamlit as st
 
-from curation.core import collection_label, collection_names, document_counts
+from curation.core import collection_label, collection_names
 from curation.jobs import suggest_job
 from curation.relevancy import (
     KINDS,
@@ -21,7 +21,7 @@ from curation.relevancy import (
     set_active,
 )
 from pages.background import follow, start
-from pages.common import curator, workspace
+from pages.common import curator, facet_counts, workspace
 from pages.state import notify, show_notices
 
 ws = workspace()
@@ -34,7 +34,7 @@ st.caption(
 )
 who = curator()
 names = collection_names(ws)
-collections = [c for c in document_counts(ws, "collection") if c is not None]
+collections = [c for c in facet_counts("collection") if c is not None]
 
 
 def label(key: str | None) -> str:

@@ -4,19 +4,18 @@ import html
 
 import streamlit as st
 
-from curation.core import collection_label, collection_names, document_counts
+from curation.core import collection_label, collection_names
 from curation.relevancy import kept_documents
 from curation.retrieval import (
     MODES,
     RETRIEVAL_ERRORS,
-    coverage,
     filter_clause,
     highlight,
     search,
     searchable_retrievers,
     snippet,
 )
-from pages.common import workspace
+from pages.common import facet_counts, retriever_coverage, workspace
 from pages.state import keep
 
 SCORES = {
@@ -49,7 +48,7 @@ names = collection_names(ws)
 chosen = {
     column: columns[i].multiselect(
         column.replace("_", " ").capitalize(),
-        [v for v in document_counts(ws, column) if v != "(none)"],
+        [v for v in facet_counts(column) if v != "(none)"],
         format_func=lambda v, column=column: collection_label(names, v) if column == "collection" else v,
         key=keep(f"search_{column}", []),
     )
@@ -63,7 +62,7 @@ restrict_to = kept_documents(ws) if kept_only else None
 if restrict_to is not None and not restrict_to:
     st.info("No document has a verdict that keeps it yet: run the filter on the **Filter & review** page.")
 
-state = next(row for row in coverage(ws) if row.name == retriever)
+state = next(row for row in retriever_coverage() if row.name == retriever)
 if behind := state.missing + state.stale:
     st.warning(
         f"{behind:,} of {state.documents:,} documents are not indexed for {retriever} yet "

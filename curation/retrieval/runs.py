@@ -130,9 +130,12 @@ def rank_queries(
     mode: Mode = "vector",
     restrict_to: Collection[str] | None = None,
     progress: ProgressCallback | None = None,
+    exact: bool | None = None,
 ) -> dict[str, Ranked]:
-    """Top `k` (doc_id, score, passage) per query id of {query_id: text}, encoded and searched in batches."""
-    return Searcher.open(ws, retriever, mode).rank_all(queries, k=k, restrict_to=restrict_to, progress=progress)
+    """Top `k` (doc_id, score, passage) per query id of {query_id: text}, encoded and searched in batches; exact
+    float search for many queries, the index for a few (`exact=None`, see `Searcher.rank_all`)."""
+    searcher = Searcher.open(ws, retriever, mode)
+    return searcher.rank_all(queries, k=k, restrict_to=restrict_to, progress=progress, exact=exact)
 
 
 def resolve_run(

@@ -30,6 +30,7 @@ MODES: tuple[Mode, ...] = ("vector", "fts", "hybrid")
 RunMode = Literal["vector", "fts", "hybrid", "binary"]
 RUN_MODES: tuple[RunMode, ...] = (*MODES, SIGN_MODE)
 EXACT_BLOCK_ROWS = 32_768  # passages scored per matrix product in exact search
+EXACT_MIN_QUERIES = 16  # fewer queries than this are searched through the index (see `Searcher.rank_all`)
 PASSAGES_PER_DOCUMENT = 4  # first guess of passages fetched per wanted document; grown when short
 Ranked = list[tuple[str, float, str]]  # (doc_id, score, best passage), best first
 
@@ -132,10 +133,16 @@ class Searcher:
         k: int,
         restrict_to: Collection[str] | None = None,
         progress: ProgressCallback | None = None,
+        exact: bool | None = True,
     ) -> dict[str, Ranked]:
         """Top `k` per query id of {query_id: text}: queries encoded and searched in batches of
-        `[vectors] query_batch`, progress reported after each batch."""
+        `[vectors] query_batch`, progress reported after each batch. Float vectors are searched exactly (one scan
+        of the table per batch: what runs and evaluation use); with `exact=None`, only when there are at least
+        `EXACT_MIN_QUERIES` queries, else one index search each (a page's query or two: a scan of a large table
+        costs seconds, an index search milliseconds)."""
         ids = list(queries)
+        if exact is None:
+            exact = len(ids) >= EXACT_MIN_QUERIES
         step = self.ws.settings.vectors.query_batch
         result: dict[str, Ranked] = {}
         if progress:
@@ -144,7 +151,7 @@ class Searcher:
             chunk = ids[start : start + step]
             texts = [queries[q] for q in chunk]
             query_vectors = self.encode(texts) if self.encoder else None
-            ranked = self.ranked_many(texts, query_vectors, k=k, restrict_to=restrict_to, exact=True)
+            ranked = self.ranked_many(texts, query_vectors, k=k, restrict_to=restrict_to, exact=exact)
             result.update(zip(chunk, ranked, strict=True))
             if progress:
                 progress(len(result), len(ids))

@@ -6,6 +6,7 @@ pages make is recorded and must stay on 127.0.0.1. Skipped, with the reason, whe
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -59,6 +60,10 @@ def test_an_embed_job_goes_on_while_other_pages_are_visited(
     tab.wait_for_selector("text=Embed tiny-late")  # its progress, in the sidebar and on the page
     job = latest_job(browser_ws, "embed", "tiny-late")
     assert job is not None and job.started_by == "ana"
+    deadline = time.monotonic() + 120  # its process is up (it imports torch first: seconds on a busy machine)
+    while (latest := latest_job(browser_ws, "embed", "tiny-late")) and latest.status == "queued":
+        assert time.monotonic() < deadline, "the embed job never started"
+        time.sleep(0.2)
     for title in ("Search", "Compare", "Overview"):  # the script of each page runs; the job does not stop
         go_to(tab, title)
         assert not exceptions(tab)

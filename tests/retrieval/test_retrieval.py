@@ -155,6 +155,28 @@ def test_model_is_loaded_once_and_batch_size_backs_off_on_out_of_memory(
     assert out.shape == (20, 32) and tried == [64, 32, 16, 8] and encoder.batch_size == 8
 
 
+def test_a_pages_query_is_encoded_once_for_every_view_that_asks(
+    tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compare's two sides and the Map's overlay and hits ask for the same query: one encode, the same vector."""
+    encoder = load_encoder(RetrieverSpec(model=str(tiny_model_dir)), str(tiny_model_dir), device="cpu")
+    real_encode = encoder.model.encode
+    encoded: list[list[str]] = []
+
+    def counted(texts: list[str], **kwargs: object) -> np.ndarray:
+        encoded.append(list(texts))
+        return real_encode(texts, **kwargs)
+
+    monkeypatch.setattr(encoder.model, "encode", counted)
+    first = encoder.encode_queries(["solar wind"])
+    first[0, 0] = 99.0  # what a caller does with its copy changes nothing kept
+    again = encoder.encode_queries(["solar wind"])
+    assert encoded == [["solar wind"]] and again[0, 0] != 99.0
+    both = encoder.encode_queries(["solar wind", "ozone"])  # a batch (a run) is encoded as it is
+    assert encoded[-1] == ["solar wind", "ozone"]
+    np.testing.assert_allclose(both[:1], again, atol=1e-5)
+
+
 def test_binary_vectors_pack_signs_and_compare_by_hamming() -> None:
     rng = np.random.default_rng(1)
     floats = rng.normal(size=(5, 40)).astype(np.float32)
