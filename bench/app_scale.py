@@ -43,7 +43,6 @@ from tests.browser.app_driver import (  # noqa: E402
     served_app,
     settled,
     type_into,
-    watch_runs,
 )
 
 RETRIEVER, TOPICS, QUERIES, WRITE_ROWS = "minilm", 60, 219, 20_000
@@ -165,7 +164,6 @@ def box_select(page: Any) -> float | None:
     page.mouse.move(x0, y0)
     page.mouse.down()
     page.mouse.move(x0 + box["width"] * 0.2, y0 + box["height"] * 0.2, steps=8)
-    watch_runs(page)
     page.mouse.up()
     rerun(page)
     return time.perf_counter() - started
@@ -210,7 +208,6 @@ def walk(root: Path, log: Path, presses: int) -> None:
             step("Map: box selection", selecting, TARGETS["interaction"], page)
         clear = page.get_by_role("button", name="Clear selection")
         if clear.count():
-            watch_runs(page)
             started = time.perf_counter()
             clear.first.click()
             rerun(page)

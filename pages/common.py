@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -95,18 +94,6 @@ def sidebar() -> None:
             )
     sidebar_jobs(ws)
     show_notices()
-
-
-def shared_reads(view: Callable[[], None]) -> Callable[[], None]:
-    """Wrap a fragment so that its reads share one connection to the workspace: a key press does a dozen small
-    reads, and opening the database file for each costs more than the reads themselves at SDE scale."""
-
-    @functools.wraps(view)
-    def wrapped() -> None:
-        with workspace().reading():
-            view()
-
-    return wrapped
 
 
 def run_with_progress(

@@ -193,50 +193,24 @@ def go_to(page: Any, title: str, attempts: int = 3) -> float:
 def press(page: Any, key: str) -> float:
     """Press a key on the page (not in a text box); seconds until the script run it started has settled."""
     page.locator("h1").first.click()  # focus the page, away from any input
-    watch_runs(page)
     started = time.perf_counter()
     page.keyboard.press(key)
     rerun(page)
     return time.perf_counter() - started
 
 
-# Counts the script runs (the whole page's or a fragment's) that start from now on: a run quicker than a poll is
-# still seen, so waiting for "the run this action started" never waits out the timeout after a fast run.
-WATCH_RUNS = """() => {
-    const app = document.querySelector("[data-testid='stApp']");
-    window.__workbenchRuns = 0;
-    if (window.__workbenchWatch) window.__workbenchWatch.disconnect();
-    window.__workbenchWatch = new MutationObserver(() => {
-        if (app.getAttribute('data-test-script-state') === 'running') window.__workbenchRuns += 1;
-    });
-    window.__workbenchWatch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
-}"""
-
-
-def watch_runs(page: Any) -> None:
-    """Start counting script runs; call it right before the action that `rerun` then waits for."""
-    page.evaluate(WATCH_RUNS)
-
-
 def rerun(page: Any) -> None:
-    """Wait for the script run an action starts (seen by `watch_runs` when it was called before the action, else
-    if it has not already come and gone), then for it to end."""
+    """Wait for the script run an action starts (if it has not already come and gone), then for it to end."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    with contextlib.suppress(PlaywrightTimeout):  # no run came (or, unwatched, it was over before we looked)
-        page.wait_for_function(
-            "() => window.__workbenchRuns > 0 || "
-            "!!document.querySelector(\"[data-testid='stApp'][data-test-script-state='running']\")",
-            timeout=3000,
-        )
-    page.evaluate("() => { window.__workbenchRuns = 0; }")
+    with contextlib.suppress(PlaywrightTimeout):  # the run was over before we looked
+        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='running']", timeout=3000)
     settled(page)
 
 
 def choose(page: Any, label: str, option: str) -> None:
     """Pick `option` in the select box labelled `label`."""
     page.get_by_role("combobox", name=label, exact=True).first.click()
-    watch_runs(page)
     page.get_by_role("option", name=option, exact=True).first.click()
     rerun(page)
 
@@ -250,7 +224,6 @@ def type_into(page: Any, label: str, text: str) -> None:
     """Type into the text box labelled `label` (replacing what it held) and submit it with Enter."""
     box = page.get_by_label(label, exact=True).first
     box.fill(text)
-    watch_runs(page)
     box.press("Enter")
     rerun(page)
 
