@@ -165,8 +165,8 @@ def box_select(page: Any) -> float | None:
     page.mouse.down()
     page.mouse.move(x0 + box["width"] * 0.2, y0 + box["height"] * 0.2, steps=8)
     page.mouse.up()
-    rerun(page)
-    return time.perf_counter() - started
+    quiet = rerun(page)
+    return time.perf_counter() - started - quiet
 
 
 def walk(root: Path, log: Path, presses: int) -> None:
@@ -181,8 +181,8 @@ def walk(root: Path, log: Path, presses: int) -> None:
             if title == "Judge":  # until its queue is built and the first document shows, keys and all
                 started = time.perf_counter()
                 page.get_by_role("button", name="Next").first.wait_for(timeout=600_000)
-                settled(page)
-                first += time.perf_counter() - started
+                quiet = settled(page)
+                first += time.perf_counter() - started - quiet
             step(
                 f"{title}: first visit",
                 first,
@@ -198,9 +198,7 @@ def walk(root: Path, log: Path, presses: int) -> None:
             ("Map: query overlay (loads the model)", lambda: type_into(page, "Query", "solar wind plasma topic3")),
             ("Map: another query (model loaded)", lambda: type_into(page, "Query", "ozone aerosol topic7")),
         ):
-            started = time.perf_counter()
-            action()
-            step(label, time.perf_counter() - started, TARGETS["interaction"], page)
+            step(label, action(), TARGETS["interaction"], page)
         selecting = box_select(page)
         if selecting is None:
             print("Map: no box-select button found in the chart's mode bar; selection not timed")
@@ -210,18 +208,17 @@ def walk(root: Path, log: Path, presses: int) -> None:
         if clear.count():
             started = time.perf_counter()
             clear.first.click()
-            rerun(page)
-            step("Map: clear selection", time.perf_counter() - started, TARGETS["interaction"], page)
+            quiet = rerun(page)
+            step("Map: clear selection", time.perf_counter() - started - quiet, TARGETS["interaction"], page)
         else:
             print("Map: the box selection selected nothing (no Clear button)")
         go_to(page, "Filter & review")
-        started = time.perf_counter()
         try:
-            choose(page, "Verdict", "kept")
+            seconds = choose(page, "Verdict", "kept")
         except PlaywrightTimeout:  # seen once on a loaded machine: the option list did not open
             print("Filter & review: the Verdict options did not open; filter change not timed")
         else:
-            step("Filter & review: verdict filter", time.perf_counter() - started, TARGETS["interaction"], page)
+            step("Filter & review: verdict filter", seconds, TARGETS["interaction"], page)
         for title, keys, target in (("Judge", ["2", "n"], TARGETS["judge key"]), ("Compare", ["n", "p"], 1.0)):
             go_to(page, title)
             for key in keys:

@@ -217,29 +217,6 @@ class Passages:
             query = query.where(where, prefilter=True)
         return query.limit(limit).select(["doc_id", "passage", "text", "_score"]).to_arrow()
 
-    def hybrid(
-        self,
-        vector: np.ndarray,
-        text: str,
-        *,
-        limit: int,
-        where: str | None,
-        metric: Metric,
-        settings: VectorSettings,
-    ) -> pa.Table:
-        """Vector and BM25 results fused by reciprocal rank (column `_relevance_score`, largest first)."""
-        query = (
-            self.table.search(query_type="hybrid", vector_column_name="vector", fts_columns="text")
-            .vector(vector)
-            .text(text)
-            .distance_type(metric)
-            .nprobes(settings.nprobes)
-            .refine_factor(settings.refine_factor)
-        )
-        if where:
-            query = query.where(where, prefilter=True)
-        return query.limit(limit).select(["doc_id", "passage", "text"]).to_arrow()
-
 
 def version(vectors_dir: Location, name: str) -> int | None:
     """The table's version: it grows with every change of its rows or indexes (None when there is no table)."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -14,6 +16,7 @@ from pydantic import BaseModel
 from curation.core import ProgressCallback
 from curation.retrieval.embed_job import open_encoder
 from curation.retrieval.errors import SearchError
+from curation.retrieval.fusion import reciprocal_rank_fusion
 from curation.retrieval.tables import SIGN_MODE, current_table, sign_table
 from embeddings.quantization import hamming_similarity, rescore, to_storage
 from embeddings.registry import RetrieverSpec, get_spec
@@ -32,6 +35,7 @@ RUN_MODES: tuple[RunMode, ...] = (*MODES, SIGN_MODE)
 EXACT_BLOCK_ROWS = 32_768  # passages scored per matrix product in exact search
 EXACT_MIN_QUERIES = 16  # fewer queries than this are searched through the index (see `Searcher.rank_all`)
 PASSAGES_PER_DOCUMENT = 4  # first guess of passages fetched per wanted document; grown when short
+FULL_TEXT_THREADS = min(4, os.cpu_count() or 1)  # full-text searches of a batch run at once (LanceDB's own threads)
 Ranked = list[tuple[str, float, str]]  # (doc_id, score, best passage), best first
 
 
@@ -208,25 +212,30 @@ class Searcher:
         self, texts: list[str], query_vectors: np.ndarray | None, indices: list[int], limit: int, where: str | None
     ) -> list[Ranked]:
         """`limit` passages per query of `indices`, best first, with a similarity score (larger is better)."""
-        settings = self.ws.settings.vectors
         if self.mode == "fts":
-            found = [self.passages.full_text(texts[i], limit=limit, where=where) for i in indices]
-            return [_rows(f, f["_score"].to_numpy()) for f in found]
+            return self._full_text([texts[i] for i in indices], limit, where)
         assert query_vectors is not None and self.spec.metric is not None
-        if self.mode == "hybrid":
-            results = []
-            for i in indices:
-                stored = to_storage(query_vectors[i][None, :], self.spec.precision)[0]
-                f = self.passages.hybrid(
-                    stored, texts[i], limit=limit, where=where, metric=self.spec.metric, settings=settings
-                )
-                results.append(_rows(f, f["_relevance_score"].to_numpy()))
-            return results
+        if self.mode == "hybrid":  # LanceDB's hybrid search, for the whole batch: its vector side in one call
+            nearest = self._nearest(query_vectors[indices], limit, where)
+            words = self._full_text([texts[i] for i in indices], limit, where)
+            return [reciprocal_rank_fusion(v, w)[:limit] for v, w in zip(nearest, words, strict=True)]
+        return self._nearest(query_vectors[indices], limit, where)
+
+    def _nearest(self, query_vectors: np.ndarray, limit: int, where: str | None) -> list[Ranked]:
+        """The batch's nearest passages in one index search (Hamming, re-scored, for 1-bit tables)."""
+        settings = self.ws.settings.vectors
         rescore_factor = settings.binary_rescore if self.spec.precision == "binary" else 0
         return nearest_passages(
-            self.passages, query_vectors[indices], binary=self.mode == SIGN_MODE or self.spec.precision == "binary",
+            self.passages, query_vectors, binary=self.mode == SIGN_MODE or self.spec.precision == "binary",
             rescore_factor=rescore_factor, limit=limit, where=where, settings=settings,
         )  # fmt: skip
+
+    def _full_text(self, texts: list[str], limit: int, where: str | None) -> list[Ranked]:
+        """`limit` passages per text by BM25, best first; LanceDB searches on its own threads, so a batch's
+        searches are sent a few at a time."""
+        with ThreadPoolExecutor(max_workers=FULL_TEXT_THREADS) as pool:
+            found = list(pool.map(lambda text: self.passages.full_text(text, limit=limit, where=where), texts))
+        return [_rows(f, f["_score"].to_numpy()) for f in found]
 
 
 def nearest_passages(

@@ -148,13 +148,32 @@ def browser_pages(count: int, width: int = 1500, height: int = 1000) -> Iterator
             browser.close()
 
 
-def settled(page: Any, timeout_ms: int = SETTLE_TIMEOUT_MS) -> None:
-    """Wait until the script run the last action started has finished and the page is drawn."""
+QUIET_MS = 250  # the page counts as drawn once nothing in it has changed for this long
+# Notes the time of the last change anywhere in the page (installed once per document).
+WATCH_CHANGES = """() => {
+    if (window.__lastChange === undefined) {
+        window.__lastChange = performance.now();
+        new MutationObserver(() => { window.__lastChange = performance.now(); })
+            .observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+    }
+}"""
+
+
+def settled(page: Any, timeout_ms: int = SETTLE_TIMEOUT_MS) -> float:
+    """Wait until the script run the last action started has finished and the page is drawn: Streamlit says it
+    is not running, and nothing in the page has changed for QUIET_MS (the front end goes on drawing, and
+    registering a button's shortcut, after the run's last message; an action sent before that can be lost, where
+    a person would not yet have reacted). Returns the seconds since the page's last change, which callers that
+    time an action take off.
+    """
+    page.evaluate(WATCH_CHANGES)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout_ms)
     page.wait_for_function(
         "() => !document.querySelector(\"[data-testid='stStatusWidget'] [data-testid='stStatusWidgetRunningIcon']\")",
         timeout=timeout_ms,
     )
+    page.wait_for_function(f"() => performance.now() - window.__lastChange >= {QUIET_MS}", timeout=timeout_ms)
+    return float(page.evaluate("() => performance.now() - window.__lastChange")) / 1000
 
 
 def open_app(page: Any, url: str) -> float:
@@ -162,8 +181,8 @@ def open_app(page: Any, url: str) -> float:
     started = time.perf_counter()
     page.goto(url)
     page.wait_for_selector("[data-testid='stSidebarNav']")
-    settled(page)
-    return time.perf_counter() - started
+    quiet = settled(page)
+    return time.perf_counter() - started - quiet
 
 
 def go_to(page: Any, title: str, attempts: int = 3) -> float:
@@ -186,8 +205,8 @@ def go_to(page: Any, title: str, attempts: int = 3) -> float:
         except PlaywrightTimeout:
             if attempt == attempts - 1:
                 raise
-    settled(page)
-    return time.perf_counter() - started
+    quiet = settled(page)
+    return time.perf_counter() - started - quiet
 
 
 def press(page: Any, key: str) -> float:
@@ -195,24 +214,27 @@ def press(page: Any, key: str) -> float:
     page.locator("h1").first.click()  # focus the page, away from any input
     started = time.perf_counter()
     page.keyboard.press(key)
-    rerun(page)
-    return time.perf_counter() - started
+    quiet = rerun(page)
+    return time.perf_counter() - started - quiet
 
 
-def rerun(page: Any) -> None:
-    """Wait for the script run an action starts (if it has not already come and gone), then for it to end."""
+def rerun(page: Any) -> float:
+    """Wait for the script run an action starts (if it has not already come and gone), then for it to end;
+    returns `settled`'s seconds since the last change."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     with contextlib.suppress(PlaywrightTimeout):  # the run was over before we looked
         page.wait_for_selector("[data-testid='stApp'][data-test-script-state='running']", timeout=3000)
-    settled(page)
+    return settled(page)
 
 
-def choose(page: Any, label: str, option: str) -> None:
-    """Pick `option` in the select box labelled `label`."""
+def choose(page: Any, label: str, option: str) -> float:
+    """Pick `option` in the select box labelled `label`; seconds until the page settled."""
+    started = time.perf_counter()
     page.get_by_role("combobox", name=label, exact=True).first.click()
     page.get_by_role("option", name=option, exact=True).first.click()
-    rerun(page)
+    quiet = rerun(page)
+    return time.perf_counter() - started - quiet
 
 
 def chosen(page: Any, label: str) -> str:
@@ -220,12 +242,15 @@ def chosen(page: Any, label: str) -> str:
     return str(page.get_by_role("combobox", name=label, exact=True).first.input_value())
 
 
-def type_into(page: Any, label: str, text: str) -> None:
-    """Type into the text box labelled `label` (replacing what it held) and submit it with Enter."""
+def type_into(page: Any, label: str, text: str) -> float:
+    """Type into the text box labelled `label` (replacing what it held) and submit it with Enter; seconds from
+    Enter until the page settled."""
     box = page.get_by_label(label, exact=True).first
     box.fill(text)
+    started = time.perf_counter()
     box.press("Enter")
-    rerun(page)
+    quiet = rerun(page)
+    return time.perf_counter() - started - quiet
 
 
 def exceptions(page: Any) -> list[str]:

@@ -12,7 +12,8 @@ import pytest
 from curation.core import Workspace
 from curation.evaluation import evaluate_runs
 from curation.ingest import import_queries
-from curation.retrieval import embed, make_run, ranking, resolve_run, search, stored_runs
+from curation.retrieval import embed, make_run, rank_queries, ranking, resolve_run, search, stored_runs
+from curation.retrieval.search import Searcher
 from embeddings.quantization import pack_signs
 from store import vectors
 from tests.judged_data import grade
@@ -75,6 +76,34 @@ def test_a_batched_run_ranks_as_one_search_per_query(judged: Workspace) -> None:
     for i, (_, _, text) in enumerate(TOPICS):
         hits = search(judged, "tiny", text, k=5)
         assert list(stored[f"t{i}"]) == [h.doc_id for h in hits]
+
+
+def test_a_hybrid_batch_ranks_as_lancedb_hybrid_search_does(judged: Workspace) -> None:
+    # The batch's vector side in one call and each query's BM25, fused here, must rank and score what LanceDB's own
+    # hybrid search (vector + full text, RRFReranker) gives for each query, best passage per document.
+    import lancedb
+
+    judged.update_settings("vectors", "query_batch", 4)
+    queries = {f"t{i}": text for i, (_, _, text) in enumerate(TOPICS)}
+    k = 3
+    batched = rank_queries(judged, "tiny", queries, k=k, mode="hybrid")
+    searcher = Searcher.open(judged, "tiny", "hybrid")
+    table = lancedb.connect(judged.vectors_dir).open_table(searcher.table)
+    for query_id, text in queries.items():
+        query = table.search(query_type="hybrid", vector_column_name="vector", fts_columns="text")
+        query = query.vector(searcher.encode([text])[0]).text(text).distance_type("cosine")
+        found = query.limit(k * searcher.per_document).select(["doc_id"]).to_arrow().to_pylist()
+        best: dict[str, float] = {}
+        for row in found:
+            best.setdefault(row["doc_id"], row["_relevance_score"])
+        assert len(best) >= k  # else the search would have fetched more passages
+        expected = list(best.items())[:k]
+        assert [d for d, _, _ in batched[query_id]] == [d for d, _ in expected], text
+        assert [s for _, s, _ in batched[query_id]] == pytest.approx([s for _, s in expected], abs=1e-6)
+    summary = make_run(judged, "tiny", SET, k=k, mode="hybrid")  # a hybrid run ranks the same way
+    assert {q: list(docs) for q, docs in ranking(judged, summary.run).items()} == {
+        q: [d for d, _, _ in ranked] for q, ranked in batched.items()
+    }
 
 
 def test_the_binary_variant_searches_sign_bits_of_the_float_vectors(judged: Workspace) -> None:
