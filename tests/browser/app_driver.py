@@ -228,11 +228,27 @@ def rerun(page: Any) -> float:
     return settled(page)
 
 
-def choose(page: Any, label: str, option: str) -> float:
-    """Pick `option` in the select box labelled `label`; seconds until the page settled."""
+def choose(page: Any, label: str, option: str, attempts: int = 3) -> float:
+    """Pick `option` in the select box labelled `label`; seconds until the page settled.
+
+    A click on a box below the fold can scroll the page and only focus the box, its list unopened (seen on the
+    300k workspace's Filter & review page): the box is then clicked again (the list opens in the browser, without
+    the server, so a few seconds is long enough to wait for it).
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    box = page.get_by_role("combobox", name=label, exact=True).first
+    box.scroll_into_view_if_needed()
     started = time.perf_counter()
-    page.get_by_role("combobox", name=label, exact=True).first.click()
-    page.get_by_role("option", name=option, exact=True).first.click()
+    for attempt in range(attempts):
+        box.click()
+        try:
+            page.get_by_role("option", name=option, exact=True).first.click(timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == attempts - 1:
+                raise
+            page.keyboard.press("Escape")
     quiet = rerun(page)
     return time.perf_counter() - started - quiet
 
