@@ -14,7 +14,7 @@ from embeddings.chunking import Chunker
 from embeddings.registry import RetrieverSpec, RetrieverUnavailable
 
 CPU_BATCH_SIZE = 32
-RECENT_QUERIES = 64  # single queries whose vectors an encoder keeps
+RECENT_QUERIES = 4096  # query texts whose vectors an encoder keeps (a few MB)
 QUERY_BATCH_SIZE = 256  # queries are short: large batches encode them several times faster, on CPU too
 SPECIAL_TOKENS = 2  # [CLS]/[SEP] or <s>/</s> added around every passage
 
@@ -102,19 +102,23 @@ class Encoder:
         return self._encode(texts, self.spec.document_prompt, "batch_size")
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        """A page's query is encoded once, however many of its views ask (both sides of Compare, a map's
-        overlay and its hits): the last `RECENT_QUERIES` single queries are kept."""
-        if len(texts) != 1:
+        """A query is encoded once while it is recent, however many views or rankings ask: both sides of Compare,
+        a map's overlay and its hits, the two rankings of the Judge queue. The last `RECENT_QUERIES` texts are
+        kept; the ones not kept are encoded in one batch."""
+        if not texts:
             return self._encode(texts, self.spec.query_prompt, "query_batch_size")
         with self._recent_lock:
-            vector = self._recent_queries.pop(texts[0], None)
-        if vector is None:
-            vector = self._encode(texts, self.spec.query_prompt, "query_batch_size")
+            known = {t: self._recent_queries[t] for t in texts if t in self._recent_queries}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            known.update(zip(missing, self._encode(missing, self.spec.query_prompt, "query_batch_size"), strict=True))
         with self._recent_lock:
-            self._recent_queries[texts[0]] = vector
+            for text in dict.fromkeys(texts):
+                self._recent_queries.pop(text, None)
+                self._recent_queries[text] = known[text]
             while len(self._recent_queries) > RECENT_QUERIES:
                 self._recent_queries.popitem(last=False)
-        return vector.copy()
+        return np.stack([known[t] for t in texts])
 
     def _encode(self, texts: list[str], prompt: str, size: str) -> np.ndarray:
         """float32 vectors, `size` naming the batch size to use; halves it and retries when the device runs out

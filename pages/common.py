@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -94,6 +95,19 @@ def sidebar() -> None:
             )
     sidebar_jobs(ws)
     show_notices()
+
+
+def shared_reads(view: Callable[[], None]) -> Callable[[], None]:
+    """Wrap the part of a page a key press redraws so that its reads share one connection to the workspace: it
+    does a dozen small reads, and opening the database file for each costs more than the reads themselves at SDE
+    scale. Writers in other processes wait for the part's end, so keep long work (building a queue) outside."""
+
+    @functools.wraps(view)
+    def wrapped() -> None:
+        with workspace().reading():
+            view()
+
+    return wrapped
 
 
 def run_with_progress(

@@ -21,7 +21,15 @@ from curation.judging import (
 from curation.llm import LLMError
 from curation.retrieval import RETRIEVAL_ERRORS, NoStoredRun, highlight, snippet, stored_runs
 from pages.background import follow, start
-from pages.common import curator, facet_counts, query_set_choice, ranking_choice, retriever_coverage, workspace
+from pages.common import (
+    curator,
+    facet_counts,
+    query_set_choice,
+    ranking_choice,
+    retriever_coverage,
+    shared_reads,
+    workspace,
+)
 from pages.state import keep, notify
 
 EXPECTED = (*RETRIEVAL_ERRORS, NoStoredRun)
@@ -110,113 +118,114 @@ if queries.empty:
     st.stop()
 
 
-ids = queries["query_id"].astype(str).tolist()
-texts = dict(zip(ids, queries["text"].astype(str), strict=True))
+# -- one query: its reads share one database connection
+@shared_reads
+def one_query() -> None:
+    """The query's two rankings side by side, their overlap, and the picked row's passage."""
+    ids = queries["query_id"].astype(str).tolist()
+    texts = dict(zip(ids, queries["text"].astype(str), strict=True))
 
+    def step(delta: int) -> None:
+        here = ids.index(st.session_state["cmp_query"]) if st.session_state.get("cmp_query") in ids else 0
+        st.session_state["cmp_query"] = ids[(here + delta) % len(ids)]
 
-def step(delta: int) -> None:
-    here = ids.index(st.session_state["cmp_query"]) if st.session_state.get("cmp_query") in ids else 0
-    st.session_state["cmp_query"] = ids[(here + delta) % len(ids)]
-
-
-nav = st.columns([1, 6, 1], vertical_alignment="bottom")
-nav[0].button("Previous", on_click=step, args=(-1,), shortcut="P", icon=":material/arrow_back:", key="cmp_prev")
-query_id = nav[1].selectbox(
-    "Query",
-    ids,
-    format_func=lambda q: f"{ids.index(q) + 1}/{len(ids)} · {q} · {texts[q]}",
-    key=keep("cmp_query", ids[0], url="q", options=ids),
-)
-nav[2].button("Next", on_click=step, args=(1,), shortcut="N", icon=":material/arrow_forward:", key="cmp_next")
-text = texts[query_id]
-searched = {row.name: row.current for row in retriever_coverage()}
-covered = {key: searched.get(str(sources[key].retriever)) for key in (a_key, b_key) if sources[key].retriever}
-if len(covered) == 2 and len(set(covered.values())) == 2:
-    st.warning(
-        "The two rankings search different numbers of documents ("
-        + ", ".join(f"{key}: {n:,}" for key, n in covered.items())
-        + "): a document one cannot find may just not be embedded for it yet (see the **Embed** page).",
-        icon=":material/rule:",
+    nav = st.columns([1, 6, 1], vertical_alignment="bottom")
+    nav[0].button("Previous", on_click=step, args=(-1,), shortcut="P", icon=":material/arrow_back:", key="cmp_prev")
+    query_id = nav[1].selectbox(
+        "Query",
+        ids,
+        format_func=lambda q: f"{ids.index(q) + 1}/{len(ids)} · {q} · {texts[q]}",
+        key=keep("cmp_query", ids[0], url="q", options=ids),
     )
-
-try:
-    ranked_a = rankings(ws, sources[a_key], {query_id: text}, k=k, restrict_to=allowed)[query_id]
-    ranked_b = rankings(ws, sources[b_key], {query_id: text}, k=k, restrict_to=allowed)[query_id]
-except EXPECTED as exc:
-    st.error(str(exc))
-    st.stop()
-ids_a, ids_b = [d for d, _, _ in ranked_a], [d for d, _, _ in ranked_b]
-m = st.columns(4)
-m[0].metric(f"Jaccard@{k}", f"{jaccard(ids_a, ids_b):.2f}")
-m[1].metric(f"RBO (p={settings.rbo_p})", f"{rbo(ids_a, ids_b, settings.rbo_p):.2f}")
-m[2].metric("In both lists", len(set(ids_a) & set(ids_b)))
-m[3].metric("In one list only", len(set(ids_a) ^ set(ids_b)))
-
-judged = current_judgments(ws, query_set, query_id=query_id)
-inline = {
-    doc_id: "; ".join(f"{r.annotator}: {label(r.kind, r.grade)}" for r in part.itertuples())
-    for doc_id, part in judged.groupby("doc_id")
-}
-
-
-def moved(doc: ComparedDoc) -> str:
-    if doc.moved is None:
-        return "only here"
-    return "=" if doc.moved == 0 else f"▲{doc.moved}" if doc.moved > 0 else f"▼{-doc.moved}"
-
-
-def table(docs: list[ComparedDoc]) -> pd.DataFrame:
-    """Five narrow columns, so both lists fit side by side; the rest of a row shows when it is picked."""
-    return pd.DataFrame(
-        {
-            "#": [d.rank for d in docs],
-            "moved": [moved(d) for d in docs],
-            "title": [d.title or d.doc_id for d in docs],
-            "score": [d.score for d in docs],
-            "judged": [inline.get(d.doc_id, "") for d in docs],
-        }
-    )
-
-
-left_docs, right_docs = side_by_side(ws, ranked_a, ranked_b)
-config = {
-    "#": st.column_config.NumberColumn(width=40),
-    "moved": st.column_config.TextColumn(width=80, help="ranks gained here compared with the other list"),
-    "title": st.column_config.TextColumn(width="large"),
-    "score": st.column_config.NumberColumn(format="%.3f", width=60),
-    "judged": st.column_config.TextColumn(width="small", help="judgments already made (annotator: grade)"),
-}
-st.caption("Query")
-st.text(text)
-picked: ComparedDoc | None = None
-left, right = st.columns(2)
-for side, (column, key, docs) in enumerate(((left, a_key, left_docs), (right, b_key, right_docs))):
-    with column:
-        st.subheader(key, anchor=False)
-        if not docs:
-            st.caption("No documents.")
-            continue
-        event = st.dataframe(
-            table(docs),
-            hide_index=True,
-            width="stretch",
-            column_config=config,
-            on_select="rerun",
-            selection_mode="single-row",
-            key=f"cmp_table_{side}_{query_id}",
+    nav[2].button("Next", on_click=step, args=(1,), shortcut="N", icon=":material/arrow_forward:", key="cmp_next")
+    text = texts[query_id]
+    searched = {row.name: row.current for row in retriever_coverage()}
+    covered = {key: searched.get(str(sources[key].retriever)) for key in (a_key, b_key) if sources[key].retriever}
+    if len(covered) == 2 and len(set(covered.values())) == 2:
+        st.warning(
+            "The two rankings search different numbers of documents ("
+            + ", ".join(f"{key}: {n:,}" for key, n in covered.items())
+            + "): a document one cannot find may just not be embedded for it yet (see the **Embed** page).",
+            icon=":material/rule:",
         )
-        if event.selection.rows:
-            picked = docs[event.selection.rows[0]]
-if picked is None:
-    st.caption("Pick a row to read its url, passage and judgments.")
-else:
-    with st.container(border=True):
-        st.text(picked.title or picked.doc_id)
-        st.text(picked.url or picked.doc_id)
-        if picked.doc_id in inline:
-            st.caption(f"Judged: {inline[picked.doc_id]}")
-        st.html(f"<div>{highlight(snippet(picked.passage, text, width=700), text)}</div>")
 
+    try:
+        ranked_a = rankings(ws, sources[a_key], {query_id: text}, k=k, restrict_to=allowed)[query_id]
+        ranked_b = rankings(ws, sources[b_key], {query_id: text}, k=k, restrict_to=allowed)[query_id]
+    except EXPECTED as exc:
+        st.error(str(exc))
+        return
+    ids_a, ids_b = [d for d, _, _ in ranked_a], [d for d, _, _ in ranked_b]
+    m = st.columns(4)
+    m[0].metric(f"Jaccard@{k}", f"{jaccard(ids_a, ids_b):.2f}")
+    m[1].metric(f"RBO (p={settings.rbo_p})", f"{rbo(ids_a, ids_b, settings.rbo_p):.2f}")
+    m[2].metric("In both lists", len(set(ids_a) & set(ids_b)))
+    m[3].metric("In one list only", len(set(ids_a) ^ set(ids_b)))
+
+    judged = current_judgments(ws, query_set, query_id=query_id)
+    inline = {
+        doc_id: "; ".join(f"{r.annotator}: {label(r.kind, r.grade)}" for r in part.itertuples())
+        for doc_id, part in judged.groupby("doc_id")
+    }
+
+    def moved(doc: ComparedDoc) -> str:
+        if doc.moved is None:
+            return "only here"
+        return "=" if doc.moved == 0 else f"▲{doc.moved}" if doc.moved > 0 else f"▼{-doc.moved}"
+
+    def table(docs: list[ComparedDoc]) -> pd.DataFrame:
+        """Five narrow columns, so both lists fit side by side; the rest of a row shows when it is picked."""
+        return pd.DataFrame(
+            {
+                "#": [d.rank for d in docs],
+                "moved": [moved(d) for d in docs],
+                "title": [d.title or d.doc_id for d in docs],
+                "score": [d.score for d in docs],
+                "judged": [inline.get(d.doc_id, "") for d in docs],
+            }
+        )
+
+    left_docs, right_docs = side_by_side(ws, ranked_a, ranked_b)
+    config = {
+        "#": st.column_config.NumberColumn(width=40),
+        "moved": st.column_config.TextColumn(width=80, help="ranks gained here compared with the other list"),
+        "title": st.column_config.TextColumn(width="large"),
+        "score": st.column_config.NumberColumn(format="%.3f", width=60),
+        "judged": st.column_config.TextColumn(width="small", help="judgments already made (annotator: grade)"),
+    }
+    st.caption("Query")
+    st.text(text)
+    picked: ComparedDoc | None = None
+    left, right = st.columns(2)
+    for side, (column, key, docs) in enumerate(((left, a_key, left_docs), (right, b_key, right_docs))):
+        with column:
+            st.subheader(key, anchor=False)
+            if not docs:
+                st.caption("No documents.")
+                continue
+            event = st.dataframe(
+                table(docs),
+                hide_index=True,
+                width="stretch",
+                column_config=config,
+                on_select="rerun",
+                selection_mode="single-row",
+                key=f"cmp_table_{side}_{query_id}",
+            )
+            if event.selection.rows:
+                picked = docs[event.selection.rows[0]]
+    if picked is None:
+        st.caption("Pick a row to read its url, passage and judgments.")
+    else:
+        with st.container(border=True):
+            st.text(picked.title or picked.doc_id)
+            st.text(picked.url or picked.doc_id)
+            if picked.doc_id in inline:
+                st.caption(f"Judged: {inline[picked.doc_id]}")
+            st.html(f"<div>{highlight(snippet(picked.passage, text, width=700), text)}</div>")
+
+
+one_query()
 with st.expander("Freeze a ranking: store a retriever's top k for every query of this set", icon=":material/save:"):
     live = [key for key, source in sources.items() if source.retriever]
     if not live:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,11 @@ class Workspace:
         if not toml_path.exists():
             toml_path.write_text(default_settings_toml())
         return cls(path, load_settings(toml_path))
+
+    def reading(self) -> AbstractContextManager[None]:
+        """The reads inside the block share one database connection (see `Database.reading`): for a key press's
+        handful of reads. Writers elsewhere wait for the block, so it holds no long work."""
+        return self.db.reading()
 
     def data_version(self) -> int:
         """Changes with every committed write to the workspace's tables (ingest, rules, verdicts, judgments,

@@ -83,3 +83,28 @@ def test_the_data_version_is_shared_by_every_opener_and_survives_a_lost_version_
     assert stored == after
     ws.db.version_path.unlink()
     assert ws.data_version() == after
+
+
+def test_reads_in_a_reading_block_share_one_connection_and_see_a_write_made_inside(ws: Workspace) -> None:
+    """A key press's reads share one connection (`Workspace.reading`); a write inside lets it go, and the
+    reads after it see what it wrote; after the block another opener (a job) writes as before."""
+    with ws.reading():
+        with ws.db.read() as first:
+            first.execute("SELECT 1 UNION ALL SELECT 2").fetchone()  # a result left unfinished
+        opened = ws.db._local.reading.con
+        with ws.db.read() as second:
+            assert second.execute("SELECT 3").fetchone() == (3,)
+        assert ws.db._local.reading.con is opened  # the file was opened once
+        with ws.db.write() as con:
+            con.execute("CREATE TABLE scratch (x INTEGER)")
+            con.execute("INSERT INTO scratch VALUES (7)")
+        with ws.db.read() as con:
+            assert con.execute("SELECT x FROM scratch").fetchall() == [(7,)]
+    with ws.db.read() as a, ws.db.read() as b:
+        assert a is not b  # outside the block, one connection per read again
+    other = Workspace.open(ws.root)
+    with other.db.write() as con:
+        con.execute("INSERT INTO scratch VALUES (8)")
+    assert count_documents(ws.db) == 0
+    with ws.db.read() as con:
+        assert con.execute("SELECT count(*) FROM scratch").fetchone() == (2,)

@@ -158,7 +158,8 @@ def test_model_is_loaded_once_and_batch_size_backs_off_on_out_of_memory(
 def test_a_pages_query_is_encoded_once_for_every_view_that_asks(
     tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Compare's two sides and the Map's overlay and hits ask for the same query: one encode, the same vector."""
+    """Compare's two sides, the Map's overlay and hits, the Judge queue's two rankings ask for the same queries:
+    each is encoded once, to the same vector."""
     encoder = load_encoder(RetrieverSpec(model=str(tiny_model_dir)), str(tiny_model_dir), device="cpu")
     real_encode = encoder.model.encode
     encoded: list[list[str]] = []
@@ -172,9 +173,14 @@ def test_a_pages_query_is_encoded_once_for_every_view_that_asks(
     first[0, 0] = 99.0  # what a caller does with its copy changes nothing kept
     again = encoder.encode_queries(["solar wind"])
     assert encoded == [["solar wind"]] and again[0, 0] != 99.0
-    both = encoder.encode_queries(["solar wind", "ozone"])  # a batch (a run) is encoded as it is
-    assert encoded[-1] == ["solar wind", "ozone"]
-    np.testing.assert_allclose(both[:1], again, atol=1e-5)
+    both = encoder.encode_queries(["ozone", "solar wind", "ozone"])  # a batch: only what is not kept is encoded
+    assert encoded[-1] == ["ozone"] and len(encoded) == 2
+    np.testing.assert_allclose(both[1:2], again, atol=1e-5)
+    np.testing.assert_allclose(both[0], both[2])
+    encoder.encode_queries(["solar wind", "ozone"])  # the Judge queue's second ranking of the same queries
+    assert len(encoded) == 2
+    alone = load_encoder(RetrieverSpec(model=str(tiny_model_dir)), str(tiny_model_dir), device="cpu")
+    np.testing.assert_allclose(both[0], alone.encode_queries(["ozone"])[0], atol=1e-5)
 
 
 def test_binary_vectors_pack_signs_and_compare_by_hamming() -> None:
