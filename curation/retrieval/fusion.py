@@ -7,17 +7,14 @@ one exact scan of the table for all of them and fuse here, instead of one hybrid
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from curation.retrieval.search import Ranked
+from collections.abc import Sequence
 
 RRF_K = 60  # LanceDB's RRFReranker default (Cormack et al., SIGIR 2009)
 
 
-def reciprocal_rank_fusion(*rankings: Ranked, k: int = RRF_K) -> Ranked:
-    """Passages of `rankings` (each best first) fused by reciprocal rank, best first; a passage is known by its
-    document and text, so one met in both rankings is counted once with both ranks."""
+def reciprocal_rank_fusion(*rankings: Sequence[tuple[str, float, str]], k: int = RRF_K) -> list[tuple[str, float, str]]:
+    """Passages of `rankings` ((doc_id, score, passage) each, best first) fused by reciprocal rank, best first; a
+    passage is known by its document and text, so one met in both rankings is counted once with both ranks."""
     scores: dict[tuple[str, str], float] = {}
     for ranked in rankings:
         for rank, (doc_id, _, passage) in enumerate(ranked, 1):
