@@ -21,6 +21,7 @@ SPECIAL_TOKENS = 2  # [CLS]/[SEP] or <s>/</s> added around every passage
 
 _models: dict[tuple[str, str, int | None, bool, str | None], SentenceTransformer] = {}
 _models_lock = threading.Lock()
+_encoders: dict[tuple[str, str, str, int | None], Encoder] = {}
 
 
 def load_model(
@@ -145,8 +146,9 @@ class Encoder:
 def load_encoder(
     spec: RetrieverSpec, location: str, *, device: str, batch_size: int | None = None, revision: str | None = None
 ) -> Encoder:
-    """An Encoder for a dense retriever whose weights are at `location` (see registry.model_location) in
-    `revision` (see registry.revision)."""
+    """The Encoder for a dense retriever whose weights are at `location` (see registry.model_location) in
+    `revision` (see registry.revision): one per process and setting, so the queries it keeps serve every caller
+    (both sides of Compare, the Judge queue's two rankings)."""
     model = load_model(
         location,
         device,
@@ -154,4 +156,9 @@ def load_encoder(
         trust_remote_code=spec.trust_remote_code,
         revision=revision,
     )
-    return Encoder(spec, model, device, batch_size)
+    key = (spec.model_dump_json(), location, device, batch_size)
+    with _models_lock:
+        encoder = _encoders.get(key)
+        if encoder is None or encoder.model is not model:  # new, or its weights were loaded anew
+            encoder = _encoders[key] = Encoder(spec, model, device, batch_size)
+    return encoder

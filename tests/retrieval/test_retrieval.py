@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import shutil
+import uuid
 from pathlib import Path
 
 import huggingface_hub
@@ -169,18 +170,21 @@ def test_a_pages_query_is_encoded_once_for_every_view_that_asks(
         return real_encode(texts, **kwargs)
 
     monkeypatch.setattr(encoder.model, "encode", counted)
-    first = encoder.encode_queries(["solar wind"])
+    wind, ozone = f"solar wind {uuid.uuid4()}", f"ozone {uuid.uuid4()}"  # texts no other test has encoded
+    first = encoder.encode_queries([wind])
     first[0, 0] = 99.0  # what a caller does with its copy changes nothing kept
-    again = encoder.encode_queries(["solar wind"])
-    assert encoded == [["solar wind"]] and again[0, 0] != 99.0
-    both = encoder.encode_queries(["ozone", "solar wind", "ozone"])  # a batch: only what is not kept is encoded
-    assert encoded[-1] == ["ozone"] and len(encoded) == 2
-    np.testing.assert_allclose(both[1:2], again, atol=1e-5)
+    again = load_encoder(RetrieverSpec(model=str(tiny_model_dir)), str(tiny_model_dir), device="cpu")
+    assert again is encoder  # every caller in the process gets the same encoder, and the queries it keeps
+    kept = again.encode_queries([wind])
+    assert encoded == [[wind]] and kept[0, 0] != 99.0
+    both = encoder.encode_queries([ozone, wind, ozone])  # a batch: only what is not kept is encoded
+    assert encoded[-1] == [ozone] and len(encoded) == 2
+    np.testing.assert_allclose(both[1:2], kept, atol=1e-5)
     np.testing.assert_allclose(both[0], both[2])
-    encoder.encode_queries(["solar wind", "ozone"])  # the Judge queue's second ranking of the same queries
+    encoder.encode_queries([wind, ozone])  # the Judge queue's second ranking of the same queries
     assert len(encoded) == 2
-    alone = load_encoder(RetrieverSpec(model=str(tiny_model_dir)), str(tiny_model_dir), device="cpu")
-    np.testing.assert_allclose(both[0], alone.encode_queries(["ozone"])[0], atol=1e-5)
+    direct = real_encode([ozone], normalize_embeddings=encoder.spec.normalize, convert_to_numpy=True)
+    np.testing.assert_allclose(both[0], direct[0], atol=1e-5)
 
 
 def test_binary_vectors_pack_signs_and_compare_by_hamming() -> None:
