@@ -52,10 +52,14 @@ def wait_until(condition, timeout: float = 120.0) -> None:  # noqa: ANN001
         time.sleep(0.1)
 
 
+SLOW_DOCS = 120  # with 30, a quiet CI machine embedded them all before the cancel landed
+
+
 @pytest.fixture
 def slow_embed_ws(ws: Workspace, tiny_model_dir: Path, tmp_path: Path) -> Iterator[Workspace]:
-    """30 documents written one per batch: an embed job that reports often; its jobs are killed afterwards."""
-    load_rows(ws, corpus_rows(copies=3), tmp_path / "corpus.jsonl")
+    """SLOW_DOCS documents written one per batch: an embed job that reports often and runs long enough to be
+    cancelled mid-way on a fast, quiet machine; its jobs are killed afterwards."""
+    load_rows(ws, corpus_rows(copies=SLOW_DOCS // 10), tmp_path / "corpus.jsonl")
     add_retriever(ws, "tiny", tiny_model_dir)
     ws.update_settings("embedding", "docs_per_write", 1)
     ws.update_settings("jobs", "progress_interval", 0.05)
@@ -92,18 +96,18 @@ def test_cancel_stops_at_a_batch_boundary_and_a_rerun_resumes(slow_embed_ws: Wor
     job = start_job(ws, embed_job("tiny"), "ana")
     wait_until(lambda: get_job(ws, job.job_id).progress.done >= 3)
     running = get_job(ws, job.job_id)
-    assert running.status == "running" and running.progress.total == 30 and running.progress.rate
+    assert running.status == "running" and running.progress.total == SLOW_DOCS and running.progress.rate
     assert cli(ws, "jobs", "cancel", str(job.job_id))["cancel_requested"] is True
     stopped = wait_for_job(ws, job.job_id)
     assert stopped.status == "cancelled" and stopped.error is None
     kept = current(ws, "tiny")
-    assert 3 <= kept < 30 and stopped.progress.done == kept  # whole batches kept, nothing half-written
+    assert 3 <= kept < SLOW_DOCS and stopped.progress.done == kept  # whole batches kept, nothing half-written
     with pytest.raises(JobError):
         cancel_job(ws, job.job_id)
 
     again = wait_for_job(ws, rerun_job(ws, job.job_id, "bo").job_id)
     assert again.status == "done" and again.started_by == "bo"
-    assert again.result and again.result["embedded"] == 30 - kept and current(ws, "tiny") == 30
+    assert again.result and again.result["embedded"] == SLOW_DOCS - kept and current(ws, "tiny") == SLOW_DOCS
 
 
 def test_a_job_whose_process_died_is_interrupted_when_anyone_looks(slow_embed_ws: Workspace) -> None:

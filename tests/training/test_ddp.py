@@ -20,8 +20,8 @@ def test_two_gloo_processes_train_checkpoint_and_resume(ws: Workspace, tmp_path:
     ws.update_settings("retrievers", "tiny", {"kind": "dense", "model": str(tiny_model_dir), "max_seq_length": 64})
     pairs = Path(export_pairs(ws, ExportOptions(query_set=data.SET, negatives_from="A")).out)
     options = FinetuneOptions(
-        base="tiny", out="tiny-ddp", pairs=pairs, batch_size=2, epochs=4, checkpoint_steps=1, gpus="2"
-    )
+        base="tiny", out="tiny-ddp", pairs=pairs, batch_size=2, epochs=12, checkpoint_steps=1, gpus="2"
+    )  # enough steps that the interrupt lands before the last, however fast the machine
 
     def interrupt(done: int, total: int) -> None:
         if done >= 2:
