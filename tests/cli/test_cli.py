@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -88,6 +90,7 @@ def test_app_serves_on_127_0_0_1(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
+        start_new_session=True,  # its group holds the Streamlit server it starts: stopped with it below
     )
     try:
         assert server.stdout is not None
@@ -101,5 +104,5 @@ def test_app_serves_on_127_0_0_1(tmp_path: Path) -> None:
                 time.sleep(0.5)
         assert health == "ok", "the app did not come up"
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
