@@ -195,6 +195,7 @@ def judging() -> None:
         st.info("Neither ranking returned documents for this query (see the kept / division restrictions).")
         return
     ids = [p.doc_id for p in pool]
+    documents = {d["doc_id"]: d for d in get_documents(ws, ids)}  # one read for the document and the pool's titles
     chosen = st.session_state.get("judge_doc")
     doc_id = chosen if chosen in ids else next((d for d in ids if d not in verdicts and d not in skipped), None)
 
@@ -225,7 +226,7 @@ def judging() -> None:
         st.success(f"All {len(pool)} documents of this query are judged or skipped{left_over}. Next query: **N**.")
     else:
         item = pool[ids.index(doc_id)]
-        document = next(iter(get_documents(ws, [doc_id])), {})
+        document = documents.get(doc_id, {})
         with st.container(border=True):
             st.caption(
                 f"Document {ids.index(doc_id) + 1} of {len(pool)}"
@@ -253,23 +254,23 @@ def judging() -> None:
             )
     others = st.columns(4)
     if doc_id is not None:
-        others[0].button(
-            "Can't tell",
-            on_click=act,
-            args=("cant_tell", None, current.query_id, doc_id),
-            shortcut="T",
-            key="judge_cant",
-            width="stretch",
-        )
-        others[1].button(
-            "Skip",
-            on_click=act,
-            args=("skip", None, current.query_id, doc_id),
-            shortcut="S",
-            key="judge_skip",
-            width="stretch",
-            help="come back to it later; a skip is not a judgment",
-        )
+        for column, (kind, text, shortcut, key, tip) in zip(
+            others,
+            [
+                ("cant_tell", "Can't tell", "T", "judge_cant", None),
+                ("skip", "Skip", "S", "judge_skip", "come back to it later; a skip is not a judgment"),
+            ],
+            strict=False,
+        ):
+            column.button(
+                text,
+                on_click=act,
+                args=(kind, None, current.query_id, doc_id),
+                shortcut=shortcut,
+                key=key,
+                width="stretch",
+                help=tip,
+            )
     others[2].button(
         "Undo",
         on_click=take_back,
@@ -282,11 +283,10 @@ def judging() -> None:
     st.caption("Keys: **0-3** grade · **T** can't tell · **S** skip · **U** undo · **N**/**P** next/previous query.")
 
     st.caption("The pool: pick a row to judge that document again (a change is a new row; your latest counts).")
-    titles = {d["doc_id"]: d["title"] for d in get_documents(ws, ids)}
     pool_table = pd.DataFrame(
         {
             "#": range(1, len(pool) + 1),
-            "title": [titles.get(d, d) for d in ids],
+            "title": [documents.get(d, {}).get("title", d) for d in ids],
             "yours": [verdicts.get(d, "skipped" if d in skipped else "") for d in ids],
         }
     )

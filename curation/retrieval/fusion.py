@@ -1,8 +1,8 @@
 """Reciprocal rank fusion of a vector and a full-text ranking, as LanceDB's hybrid search fuses them.
 
 LanceDB's default hybrid reranker (`RRFReranker`, K=60) gives each result the sum over the rankings it is in of
-1 / (rank + K), ranks counted from 1. Many queries at once (a run, the Judge queue) search the vector side with
-one exact scan of the table for all of them and fuse here, instead of one hybrid call per query.
+1 / (rank + K), ranks counted from 1. Many queries at once (a run, the Judge queue) search the vector index once
+for all of them, BM25 per query, and fuse here, instead of one hybrid call per query.
 """
 
 from __future__ import annotations

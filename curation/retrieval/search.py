@@ -214,7 +214,7 @@ class Searcher:
         """`limit` passages per query of `indices`, best first, with a similarity score (larger is better)."""
         if self.mode == "fts":
             return self._full_text([texts[i] for i in indices], limit, where)
-        assert query_vectors is not None and self.spec.metric is not None
+        assert query_vectors is not None
         if self.mode == "hybrid":  # LanceDB's hybrid search, for the whole batch: its vector side in one call
             nearest = self._nearest(query_vectors[indices], limit, where)
             words = self._full_text([texts[i] for i in indices], limit, where)
